@@ -1,0 +1,232 @@
+"""The catalog: pydantic models for `catalog.yaml`, and the loader.
+
+Nothing about tiers, prices, SLA targets, resource sizes or agent rosters is
+written anywhere else: the component, the policy pack and the CLI all read the
+numbers from here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from afrex.errors import ConfigError, validation_problems
+
+DEFAULT_CATALOG = Path(__file__).with_name("catalog.yaml")
+AGENT_NAME_PATTERN = r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$"
+
+Percent = Annotated[Decimal, Field(ge=0, le=100)]
+Money = Annotated[Decimal, Field(ge=0, decimal_places=2)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ContainerSize(_Model):
+    """Resource limits of one agent container of a tier."""
+
+    memory_mb: int = Field(ge=256, description="Hard memory cap in MB (no swap beyond it).")
+    cpus: Decimal = Field(gt=0, le=16, description="CPU quota, in cores.")
+    pids_limit: int = Field(ge=32, description="Most processes an agent container may run.")
+
+
+class Tier(_Model):
+    """A plan customers buy: price, agent allowance, SLA and container size."""
+
+    agents_included: int = Field(ge=1, description="Agents the monthly price includes.")
+    max_agents: int = Field(ge=1, description="Tier limit enforced by scaling and policy.")
+    monthly_price: Money = Field(description="Price per month for the included agents.")
+    overage_per_agent: Money | None = Field(
+        default=None, description="Monthly price of each agent above the included ones."
+    )
+    sla_uptime_pct: Decimal = Field(gt=0, lt=100, description="Monthly uptime target, %.")
+    container: ContainerSize = Field(description="Per-agent container limits.")
+
+    @model_validator(mode="after")
+    def _limits_consistent(self) -> Tier:
+        if self.max_agents < self.agents_included:
+            raise ValueError("max_agents must be at least agents_included")
+        if self.max_agents > self.agents_included and self.overage_per_agent is None:
+            raise ValueError("a tier allowing more agents than included needs overage_per_agent")
+        return self
+
+    @property
+    def error_budget(self) -> Decimal:
+        """Allowed unavailability as a fraction (0.001 for 99.9%)."""
+        return (100 - self.sla_uptime_pct) / 100
+
+
+class Vertical(_Model):
+    """An industry the platform sells into: its premium and default agent roster."""
+
+    premium_pct: Percent = Field(description="Premium on base + overage, in %.")
+    agents: list[Annotated[str, Field(pattern=AGENT_NAME_PATTERN)]] = Field(
+        min_length=1, description="Default agents, in order; a tier takes the first N."
+    )
+
+
+class BillingTerms(_Model):
+    annual_discount_pct: Percent = Field(description="Discount on the monthly subtotal, %.")
+    extra_task_price: Money = Field(description="Price of each extra task in a quote.")
+
+
+class CreditStep(_Model):
+    below_uptime_pct: Decimal = Field(gt=0, lt=100)
+    credit_pct: Percent
+
+
+class SlaCredits(_Model):
+    below_target_pct: Percent = Field(description="Credit when uptime is below the tier target.")
+    steps: list[CreditStep] = Field(description="Deeper credits for lower uptime.")
+
+
+class PortalValue(_Model):
+    human_time_multiplier: Decimal = Field(gt=0)
+    hourly_rate: Money
+
+
+class BurnWindow(_Model):
+    """One multi-window burn-rate alert: both windows must burn too fast."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]+$")
+    long_seconds: int = Field(ge=300, le=86400)
+    short_seconds: int = Field(ge=60, le=86400)
+    burn_rate: Decimal = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _short_below_long(self) -> BurnWindow:
+        if self.short_seconds >= self.long_seconds:
+            raise ValueError("short_seconds must be below long_seconds")
+        return self
+
+
+class SlaAlerting(_Model):
+    namespace: str
+    metric: str
+    treat_missing_data: str = Field(pattern=r"^(missing|ignore|breaching|notBreaching)$")
+    windows: list[BurnWindow] = Field(min_length=1)
+
+
+class AgentImage(_Model):
+    repository: str
+    tag: str = Field(pattern=r"^[A-Za-z0-9_.@:-]+$", description="A pinned tag, never latest.")
+
+    @model_validator(mode="after")
+    def _pinned(self) -> AgentImage:
+        if self.tag == "latest":
+            raise ValueError("agent_image.tag must be pinned to a release, not 'latest'")
+        return self
+
+    @property
+    def reference(self) -> str:
+        separator = "@" if self.tag.startswith("sha256:") else ":"
+        return f"{self.repository}{separator}{self.tag}"
+
+
+class Gateway(_Model):
+    port: int = Field(ge=1, le=65535)
+    state_path: str
+    health_path: str
+    heap_share_pct: int = Field(ge=25, le=90)
+    log_max_size: str
+    log_max_files: int = Field(ge=1)
+
+
+class Backups(_Model):
+    retention_days: int = Field(ge=1)
+    noncurrent_retention_days: int = Field(ge=1)
+    abort_multipart_days: int = Field(ge=1)
+    bucket_prefix: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{2,20}$")
+
+
+class Catalog(_Model):
+    """The whole price book and platform catalog."""
+
+    arr_goal: Money
+    tiers: dict[str, Tier] = Field(min_length=1)
+    verticals: dict[str, Vertical] = Field(min_length=1)
+    support: dict[str, Money] = Field(min_length=1)
+    billing: BillingTerms
+    sla_credits: SlaCredits
+    portal_value: PortalValue
+    sla_alerting: SlaAlerting
+    agent_image: AgentImage
+    gateway: Gateway
+    backups: Backups
+    digest: str = Field(default="", description="sha256 of the catalog file (set by the loader).")
+
+    def tier(self, name: str) -> Tier:
+        return self.tiers[name]
+
+    def tiers_by_size(self) -> list[tuple[str, Tier]]:
+        """Tiers from the smallest limit up (ties broken by price)."""
+        return sorted(self.tiers.items(), key=lambda kv: (kv[1].max_agents, kv[1].monthly_price))
+
+    def smallest_tier_for(self, agents: int) -> str | None:
+        """The smallest tier whose limit holds `agents`, or None if none does."""
+        for name, tier in self.tiers_by_size():
+            if agents <= tier.max_agents:
+                return name
+        return None
+
+    def default_agents(self, vertical: str, count: int) -> list[str]:
+        """The first `count` agents of a vertical's roster, numbered past its end."""
+        roster = self.verticals[vertical].agents
+        names = list(roster[:count])
+        extra = 2
+        while len(names) < count:
+            names.extend(f"{name}-{extra}" for name in roster[: count - len(names)])
+            extra += 1
+        return names
+
+    def credit_pct(self, uptime_pct: Decimal, target_pct: Decimal) -> Decimal:
+        """The SLA credit (in %) for a month's measured uptime against its target."""
+        if uptime_pct >= target_pct:
+            return Decimal(0)
+        credit = self.sla_credits.below_target_pct
+        for step in self.sla_credits.steps:
+            if uptime_pct < step.below_uptime_pct:
+                credit = max(credit, step.credit_pct)
+        return credit
+
+
+def catalog_path() -> Path:
+    """The catalog in use: `AFREX_CATALOG` if set, else the packaged one."""
+    override = os.environ.get("AFREX_CATALOG")
+    return Path(override) if override else DEFAULT_CATALOG
+
+
+@lru_cache(maxsize=8)
+def _load(path: Path, mtime_ns: int) -> Catalog:
+    raw = path.read_bytes()
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as error:
+        raise ConfigError(str(path), [f"not valid YAML ({error})"]) from None
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), ["the catalog must be a mapping of sections"])
+    data["digest"] = hashlib.sha256(raw).hexdigest()
+    try:
+        return Catalog.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(str(path), validation_problems(error)) from None
+
+
+def load_catalog(path: Path | None = None) -> Catalog:
+    """Load and validate the catalog (cached until the file changes)."""
+    target = (path or catalog_path()).resolve()
+    try:
+        mtime = target.stat().st_mtime_ns
+    except FileNotFoundError:
+        raise ConfigError(
+            str(target), ["file not found; set AFREX_CATALOG or restore it"]
+        ) from None
+    return _load(target, mtime)

@@ -1,0 +1,45 @@
+"""The `afrex` command: one Typer app per noun, joined here.
+
+Command modules import only what `--help` needs; anything heavy (the Pulumi
+SDK, pulumi_aws, pulumi_docker, boto3) is imported inside the command that
+uses it, so `afrex --help` and `afrex quote` stay fast.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from afrex import __version__
+from afrex.cli import plan
+
+app = typer.Typer(
+    name="afrex",
+    help="Operate the AfrexAI hosted-agents fleet: plan, bill, scale, back up, watch.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command(name="plan")(plan.plan)
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", is_eager=True)
+    ] = False,
+) -> None:
+    """Operate the AfrexAI hosted-agents fleet."""
+    if version:
+        typer.echo(f"afrex {__version__}")
+        raise typer.Exit()
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    run()

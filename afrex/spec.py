@@ -1,0 +1,236 @@
+"""TenantSpec: one customer's desired state, built from its stack config.
+
+The stack file `stacks/Pulumi.<tenant id>.yaml` holds the object under the
+config key `afrex:tenant`; the tenant id is the stack name. Validation is
+against the catalog, and every problem is reported as `afrex:tenant.<field>:
+<what is wrong and the fix>`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from afrex.catalog import AGENT_NAME_PATTERN, Catalog, load_catalog
+from afrex.errors import ConfigError, validation_problems
+
+TENANT_KEY = "afrex:tenant"
+TOKEN_KEY = "afrex:gatewayToken"
+TENANT_ID_PATTERN = re.compile(r"^cust-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)-(?P<ts>\d{9,11})$")
+EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+BillingCycle = Literal["monthly", "annual"]
+
+
+def slugify(company: str) -> str:
+    """The seed's slug: lower case, runs of other characters become one dash."""
+    return re.sub(r"[^a-z0-9]+", "-", company.lower()).strip("-")
+
+
+def _catalog(info: ValidationInfo) -> Catalog:
+    context = info.context or {}
+    catalog = context.get("catalog")
+    return catalog if isinstance(catalog, Catalog) else load_catalog()
+
+
+def _one_of(kind: str, value: str, choices: Any) -> str:
+    return f"unknown {kind} '{value}'; use one of {', '.join(choices)}"
+
+
+class PlanChange(BaseModel):
+    """A dated change of plan; billing prorates from these by UTC day."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    effective: datetime = Field(description="When the change took effect (UTC).")
+    tier: str = Field(description="Tier from this moment on.")
+    agents: int = Field(ge=1, description="Number of agents from this moment on.")
+    support: str = Field(default="standard", description="Support level from this moment on.")
+
+    @field_validator("effective")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    @model_validator(mode="after")
+    def _known(self, info: ValidationInfo) -> PlanChange:
+        catalog = _catalog(info)
+        if self.tier not in catalog.tiers:
+            raise ValueError(_one_of("tier", self.tier, catalog.tiers))
+        if self.support not in catalog.support:
+            raise ValueError(_one_of("support level", self.support, catalog.support))
+        limit = catalog.tiers[self.tier].max_agents
+        if self.agents > limit:
+            raise ValueError(f"{self.agents} agents exceed the {self.tier} tier limit of {limit}")
+        return self
+
+
+class TenantSpec(BaseModel):
+    """A customer's desired state: who they are, what they bought, which agents run."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    tenant_id: str = Field(description="cust-<slug>-<unix seconds>; also the stack name.")
+    company: str = Field(min_length=1, max_length=120, description="Customer's legal name.")
+    contact: str = Field(description="Customer contact email.")
+    tier: str = Field(description="Tier name from the catalog.")
+    vertical: str = Field(default="general", description="Vertical name from the catalog.")
+    support: str = Field(default="standard", description="Support level from the catalog.")
+    billing: BillingCycle = Field(default="monthly", description="monthly or annual billing.")
+    agents: list[str] = Field(default_factory=list, description="Agent names; default roster.")
+    history: list[PlanChange] = Field(
+        default_factory=list, description="Dated plan changes, oldest first."
+    )
+
+    @field_validator("tenant_id")
+    @classmethod
+    def _tenant_id(cls, value: str, info: ValidationInfo) -> str:
+        if not TENANT_ID_PATTERN.match(value):
+            raise ValueError(
+                f"'{value}' is not a tenant id; stack names look like cust-<slug>-<unix seconds>"
+            )
+        bucket = f"{_catalog(info).backups.bucket_prefix}-{value}"
+        if len(bucket) > 63:
+            raise ValueError(f"'{value}' is too long for a bucket name; shorten the slug")
+        return value
+
+    @field_validator("contact")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not EMAIL_PATTERN.match(value):
+            raise ValueError(f"'{value}' is not an email address; use name@domain.tld")
+        return value.lower()
+
+    @field_validator("tier")
+    @classmethod
+    def _tier(cls, value: str, info: ValidationInfo) -> str:
+        tiers = _catalog(info).tiers
+        if value not in tiers:
+            raise ValueError(_one_of("tier", value, tiers))
+        return value
+
+    @field_validator("vertical")
+    @classmethod
+    def _vertical(cls, value: str, info: ValidationInfo) -> str:
+        verticals = _catalog(info).verticals
+        if value not in verticals:
+            raise ValueError(_one_of("vertical", value, verticals))
+        return value
+
+    @field_validator("support")
+    @classmethod
+    def _support(cls, value: str, info: ValidationInfo) -> str:
+        levels = _catalog(info).support
+        if value not in levels:
+            raise ValueError(_one_of("support level", value, levels))
+        return value
+
+    @field_validator("agents")
+    @classmethod
+    def _agent_names(cls, value: list[str]) -> list[str]:
+        bad = [name for name in value if not re.match(AGENT_NAME_PATTERN, name)]
+        if bad:
+            raise ValueError(
+                f"invalid agent name(s) {', '.join(bad)}; use 3-40 lower-case letters, "
+                "digits and dashes"
+            )
+        duplicates = sorted({name for name in value if value.count(name) > 1})
+        if duplicates:
+            raise ValueError(
+                f"duplicate agent name(s) {', '.join(duplicates)}; names must be unique"
+            )
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_defaults(cls, data: Any, info: ValidationInfo) -> Any:
+        if not isinstance(data, dict):
+            return data
+        catalog = _catalog(info)
+        tier, vertical = data.get("tier"), data.get("vertical", "general")
+        if not data.get("agents") and tier in catalog.tiers and vertical in catalog.verticals:
+            count = catalog.tiers[tier].agents_included
+            data = {**data, "agents": catalog.default_agents(vertical, count)}
+        return data
+
+    @model_validator(mode="after")
+    def _plan_consistent(self, info: ValidationInfo) -> TenantSpec:
+        limit = _catalog(info).tiers[self.tier].max_agents
+        if len(self.agents) > limit:
+            raise ValueError(
+                f"agents: {len(self.agents)} agents exceed the {self.tier} tier limit of {limit}; "
+                "remove agents or move to a larger tier"
+            )
+        if not self.agents:
+            raise ValueError("agents: a tenant needs at least one agent")
+        current = PlanChange.model_validate(
+            {
+                "effective": self.provisioned_at,
+                "tier": self.tier,
+                "agents": len(self.agents),
+                "support": self.support,
+            },
+            context=info.context,
+        )
+        if not self.history:
+            object.__setattr__(self, "history", [current])
+            return self
+        times = [change.effective for change in self.history]
+        if times != sorted(times) or len(set(times)) != len(times):
+            raise ValueError("history: entries must be in strictly increasing effective order")
+        last = self.history[-1]
+        if (last.tier, last.agents, last.support) != (
+            current.tier,
+            current.agents,
+            current.support,
+        ):
+            raise ValueError(
+                "history: the last entry must match the current tier, agent count and support "
+                f"({current.tier}, {current.agents}, {current.support}); append a change instead"
+            )
+        return self
+
+    @property
+    def provisioned_at(self) -> datetime:
+        """When the tenant was created: the unix seconds in its id."""
+        match = TENANT_ID_PATTERN.match(self.tenant_id)
+        assert match is not None  # checked by the field validator
+        return datetime.fromtimestamp(int(match["ts"]), tz=UTC)
+
+    def bucket_name(self, catalog: Catalog) -> str:
+        return f"{catalog.backups.bucket_prefix}-{self.tenant_id}"
+
+
+def parse_tenant(
+    tenant_id: str, config: dict[str, Any], catalog: Catalog | None = None, source: str = ""
+) -> TenantSpec:
+    """Validate a stack's `afrex:tenant` config object; raise ConfigError with one line each."""
+    catalog = catalog or load_catalog()
+    raw = config.get(TENANT_KEY)
+    where = source or f"stack {tenant_id}"
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            where, [f"{TENANT_KEY}: missing or not an object; set company, contact, tier, vertical"]
+        )
+    try:
+        return TenantSpec.model_validate(
+            {**raw, "tenant_id": tenant_id}, context={"catalog": catalog}
+        )
+    except ValidationError as error:
+        problems = [
+            p.replace(f"{TENANT_KEY}.tenant_id", "stack name")
+            for p in validation_problems(error, prefix=TENANT_KEY)
+        ]
+        raise ConfigError(where, problems) from None

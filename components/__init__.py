@@ -1,0 +1,1 @@
+"""Infrastructure: the HostedTenant component and the parts it is built from."""
