@@ -1,0 +1,19 @@
+"""Shared fixtures: the project and its catalog."""
+
+from __future__ import annotations
+
+import pytest
+
+from afrex.catalog import Catalog, load_catalog
+from afrex.stackfiles import Project, find_project
+from tests.helpers import ROOT
+
+
+@pytest.fixture(scope="session")
+def project() -> Project:
+    return find_project(ROOT)
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog()
