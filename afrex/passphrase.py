@@ -52,7 +52,11 @@ class PassphraseCrypter:
             )
         salt = base64.b64decode(parts[1])
         crypter = cls(_derive(passphrase, salt), salt)
-        if crypter.decrypt(parts[2]) != VERIFIER:
+        try:
+            verified = crypter.decrypt(parts[2]) == VERIFIER
+        except BadInput:
+            verified = False
+        if not verified:
             raise BadInput(
                 "the passphrase does not open this stack file",
                 f"set {PASSPHRASE_ENV} to the stack's passphrase",
