@@ -19,6 +19,7 @@ plan: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/actionlint
 
 typecheck: setup
 	$(BIN)/mypy .
