@@ -1,0 +1,93 @@
+"""Plan diff, the content-keyed cache and the git base checkout."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from afrex.errors import BadInput
+from afrex.offline import gitbase
+from afrex.offline.cache import PlanCache
+from afrex.offline.diff import diff_fleet
+from afrex.offline.fingerprint import code_digest, tenant_key
+
+
+def _row(name: str, digest: str) -> dict[str, str]:
+    return {"type": "docker:index:Container", "name": name, "settings": "", "digest": digest}
+
+
+def test_diff_names_added_changed_removed_resources_and_tenants() -> None:
+    base = {
+        "tenants": [
+            {"stack": "a", "resources": [_row("x", "1"), _row("y", "1")]},
+            {"stack": "gone", "resources": [_row("z", "1")]},
+            {"stack": "same", "resources": [_row("s", "1")]},
+        ]
+    }
+    head = {
+        "tenants": [
+            {"stack": "a", "resources": [_row("x", "2"), _row("w", "1")]},
+            {"stack": "new", "resources": [_row("n", "1")]},
+            {"stack": "same", "resources": [_row("s", "1")]},
+        ]
+    }
+    diffs = {d.stack: d for d in diff_fleet(base, head)}
+    assert diffs["a"].status == "changed"
+    assert diffs["a"].added == ["docker:index:Container w"]
+    assert diffs["a"].changed == ["docker:index:Container x"]
+    assert diffs["a"].removed == ["docker:index:Container y"]
+    assert diffs["gone"].status == "removed" and diffs["new"].status == "added"
+    assert diffs["same"].status == "unchanged"
+
+
+def test_cache_round_trip_and_corrupt_entries_are_misses(tmp_path: Path) -> None:
+    cache = PlanCache(tmp_path)
+    assert cache.get("ab12") is None
+    cache.put("ab12", {"stack": "a"})
+    assert cache.get("ab12") == {"stack": "a"}
+    (tmp_path / "cd" / "cd34.json").parent.mkdir()
+    (tmp_path / "cd" / "cd34.json").write_text("{half")
+    assert cache.get("cd34") is None
+    assert (cache.hits, cache.misses) == (1, 2)
+    assert PlanCache(None).get("ab12") is None
+
+
+def test_keys_change_with_stack_catalog_or_code(tmp_path: Path) -> None:
+    (tmp_path / "components").mkdir()
+    (tmp_path / "components" / "x.py").write_text("A = 1\n")
+    stack = tmp_path / "Pulumi.s.yaml"
+    stack.write_text("config: {}\n")
+    code = code_digest(tmp_path)
+    key = tenant_key(stack, "cat1", code)
+    assert key == tenant_key(stack, "cat1", code_digest(tmp_path))
+    assert key != tenant_key(stack, "cat2", code)
+    (tmp_path / "components" / "x.py").write_text("A = 2\n")
+    assert key != tenant_key(stack, "cat1", code_digest(tmp_path))
+    stack.write_text("config: {a: 1}\n")
+    assert tenant_key(stack, "cat1", code) != key
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_checkout_exports_the_tree_at_a_ref(tmp_path: Path) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t.tt", *args],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+        )
+
+    git("init", "-q")
+    (tmp_path / "f.txt").write_text("one")
+    git("add", "f.txt")
+    git("commit", "-qm", "one")
+    (tmp_path / "f.txt").write_text("two")
+    git("commit", "-qam", "two")
+    with gitbase.checkout(tmp_path, "HEAD~1") as folder:
+        assert (folder / "f.txt").read_text() == "one"
+    assert not folder.exists()
+    with pytest.raises(BadInput, match="pass a ref that exists"):
+        gitbase.resolve(tmp_path, "no-such-branch")
