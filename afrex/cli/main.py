@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from afrex import __version__
-from afrex.cli import plan
+from afrex.cli import billing, plan
 
 app = typer.Typer(
     name="afrex",
@@ -22,6 +22,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.command(name="plan")(plan.plan)
+app.command(name="quote")(billing.quote)
+app.command(name="compare")(billing.compare)
+app.command(name="invoice")(billing.invoice)
+app.command(name="revenue")(billing.revenue)
 
 
 @app.callback()

@@ -1,0 +1,68 @@
+"""An invoice as files: canonical JSON for machines, a standalone HTML page for people.
+
+Both are pure functions of the invoice (no clock, no environment), so the same
+month invoiced twice gives byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from html import escape
+from typing import Any
+
+from afrex.billing import money
+from afrex.billing.invoice import Invoice
+
+STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:52rem;margin:2rem auto;color:#222}"
+    "table{border-collapse:collapse;width:100%}td,th{padding:.35rem .5rem;"
+    "border-bottom:1px solid #ddd;text-align:left}td.amount,th.amount{text-align:right;"
+    "font-variant-numeric:tabular-nums}tr.total td{font-weight:bold;border-top:2px solid #222}"
+    ".note{color:#555}"
+)
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+def invoice_json(invoice: Invoice) -> str:
+    """Canonical JSON: sorted keys, money as strings, a final newline."""
+    return json.dumps(invoice.as_dict(), indent=2, sort_keys=True, default=_plain) + "\n"
+
+
+def invoice_html(invoice: Invoice) -> str:
+    """A self-contained HTML invoice."""
+    rows = "\n".join(
+        f'<tr><td>{escape(line.description)}</td><td class="amount">{money(line.amount)}</td></tr>'
+        for line in invoice.lines
+    )
+    e = escape
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{e(invoice.id)}</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<h1>Invoice {e(invoice.id)}</h1>
+<p>AfrexAI Hosted Agents<br>Issued {invoice.month.last_day.isoformat()}
+ for {e(invoice.month.title)} ({invoice.days_billed} of {invoice.month.days} days billed)</p>
+<p>Bill to: <strong>{e(invoice.company)}</strong><br>{e(invoice.contact)}<br>
+Tenant {e(invoice.tenant_id)}, {e(invoice.vertical)} vertical, {e(invoice.billing)} billing</p>
+<table>
+<thead><tr><th>Item</th><th class="amount">Amount (USD)</th></tr></thead>
+<tbody>
+{rows}
+<tr><td>Subtotal of plan charges</td><td class="amount">{money(invoice.subtotal)}</td></tr>
+<tr class="total"><td>Total due</td><td class="amount">{money(invoice.total)}</td></tr>
+</tbody>
+</table>
+<p class="note">SLA: {e(invoice.sla.note)}.</p>
+</body>
+</html>
+"""

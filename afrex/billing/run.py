@@ -1,0 +1,106 @@
+"""A month's invoicing run: read the tenants' stack configs, measure their
+uptime, build every invoice, then write each one's JSON and HTML.
+
+Everything that can be bad input is checked before anything is written, so bad
+input writes nothing; every invoice is rendered before the first file is
+written, and each invoice's pair of files appears together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Protocol
+
+from afrex.billing.invoice import Invoice, build_invoice, first_billed_day
+from afrex.billing.period import Month
+from afrex.billing.store import render_files, write_together
+from afrex.catalog import Catalog, load_catalog
+from afrex.errors import BadInput
+from afrex.spec import TenantSpec, parse_tenant
+from afrex.stackfiles import find_project, list_stacks
+from afrex.telemetry import Uptime
+
+INVOICES_DIR = "invoices"
+
+
+class UptimeReader(Protocol):
+    """Anything that measures tenants' uptime over a period (CloudWatch in production)."""
+
+    def uptime(
+        self, start: datetime, end: datetime, tenants: Mapping[str, Collection[str]]
+    ) -> dict[str, Uptime]: ...
+
+
+@dataclass
+class InvoiceRun:
+    """What a run produced: the invoices, where they went, and who was not billed."""
+
+    month: Month
+    folder: Path
+    invoices: list[Invoice] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+
+def cloudwatch_reader(catalog: Catalog) -> UptimeReader:
+    from afrex.telemetry import CloudWatchTelemetry
+
+    alerting = catalog.sla_alerting
+    return CloudWatchTelemetry.connect(alerting.namespace, alerting.metric)
+
+
+def invoice_month(
+    month_text: str,
+    tenant: str | None = None,
+    output: Path | None = None,
+    reader: Callable[[Catalog], UptimeReader] = cloudwatch_reader,
+    today: date | None = None,
+) -> InvoiceRun:
+    """Invoice `tenant` (or, when None, every tenant) for the month `YYYY-MM`."""
+    month = Month.parse(month_text)
+    current = Month.of(today or datetime.now(UTC).date())
+    if month > current:
+        raise BadInput(f"--month {month} has not started yet", f"invoice {current} or earlier")
+    project = find_project()
+    catalog = load_catalog()
+    stacks = list_stacks(project, [tenant] if tenant else None)
+    specs = [parse_tenant(s.name, s.config, catalog, source=str(s.path)) for s in stacks]
+    run = InvoiceRun(month, output or project.root / INVOICES_DIR)
+    billable = []
+    for spec in specs:
+        first = first_billed_day(spec)
+        if Month.of(first) <= month:
+            billable.append(spec)
+        elif tenant is None:
+            run.skipped[spec.tenant_id] = f"provisioned {first}, after {month}"
+        else:
+            raise BadInput(
+                f"tenant {tenant} did not exist in {month} (provisioned {first})",
+                f"invoice {Month.of(first)} or later",
+            )
+    measured = _measure(reader, catalog, billable, month) if billable else {}
+    run.invoices = [
+        build_invoice(catalog, spec, month, measured.get(spec.tenant_id)) for spec in billable
+    ]
+    rendered = [render_files(run.folder, invoice) for invoice in run.invoices]
+    for files in rendered:
+        write_together(files)
+        run.files.extend(files)
+    return run
+
+
+def _measure(
+    reader: Callable[[Catalog], UptimeReader],
+    catalog: Catalog,
+    specs: list[TenantSpec],
+    month: Month,
+) -> dict[str, Uptime]:
+    """Uptime for the month of each tenant that has samples."""
+    known = {}
+    for spec in specs:
+        most = max(change.agents for change in spec.history)
+        known[spec.tenant_id] = {*spec.agents, *catalog.default_agents(spec.vertical, most)}
+    return reader(catalog).uptime(month.start, month.end, known)
