@@ -1,14 +1,17 @@
 """The offline plan: every stack's program run under mocks, summarised per
 tenant (resources and their key settings) and for the fleet (tenants, agents,
-MRR). Provider-computed values (ids, ARNs, ports) are placeholders."""
+MRR), then checked by the real policy pack over gRPC. Provider-computed values
+(ids, ARNs, ports) are placeholders."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from afrex.catalog import Catalog
+from afrex.offline.analyzer import PackInfo, PolicyPackProcess, Violation, find_policy_pack
 from afrex.offline.runtime import PlannedResource, PlannedStack, run_stack, unwrap_secrets
 from afrex.pricing import monthly_recurring, plan_price
 from afrex.spec import TENANT_KEY, parse_tenant
@@ -32,6 +35,16 @@ class TenantPlan:
     agents: int = 0
     mrr: Decimal = Decimal(0)
     error: str | None = None
+    violations: list[Violation] = field(default_factory=list)
+
+    @property
+    def mandatory(self) -> list[Violation]:
+        """Violations that block the change (mandatory policies)."""
+        return [v for v in self.violations if v.mandatory]
+
+    @property
+    def advisory(self) -> list[Violation]:
+        return [v for v in self.violations if not v.mandatory]
 
     def rows(self) -> list[dict[str, str]]:
         """Resources to create, named relative to the tenant, grouped by part."""
@@ -51,10 +64,16 @@ class TenantPlan:
 @dataclass
 class FleetPlan:
     tenants: list[TenantPlan]
+    policy: PackInfo | None = None
 
     @property
     def planned(self) -> list[TenantPlan]:
         return [t for t in self.tenants if t.error is None]
+
+    @property
+    def blocked(self) -> bool:
+        """Whether any tenant breaks a mandatory policy."""
+        return any(t.mandatory for t in self.tenants)
 
     def totals(self) -> dict[str, Any]:
         mrr = sum((t.mrr for t in self.planned), Decimal(0))
@@ -65,6 +84,8 @@ class FleetPlan:
             "mrr": mrr,
             "arr": mrr * 12,
             "failed": len(self.tenants) - len(self.planned),
+            "mandatory_violations": sum(len(t.mandatory) for t in self.tenants),
+            "advisory_violations": sum(len(t.advisory) for t in self.tenants),
         }
 
 
@@ -83,6 +104,17 @@ def plan_tenant(stack: StackFile, project: Project, catalog: Catalog) -> TenantP
         mrr=monthly_recurring(catalog, price, spec.billing),
         error=planned.error,
     )
+
+
+def check_policies(fleet: FleetPlan, project: Project, pack_dir: Path | None = None) -> None:
+    """Run the policy pack over every planned tenant; one pack process for the whole fleet."""
+    planned = fleet.planned
+    if not planned:
+        return
+    with PolicyPackProcess(pack_dir or find_policy_pack(project.root)) as pack:
+        fleet.policy = pack.info
+        for tenant in planned:
+            tenant.violations = pack.analyze_stack(project.name, tenant.stack, tenant.resources)
 
 
 def has_tenant_config(stack: StackFile) -> bool:
