@@ -1,0 +1,68 @@
+"""A throw-away project of tenant stacks for billing tests (see the `fleet` fixture)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from afrex.spec import TENANT_KEY, TOKEN_KEY
+
+ACME = "cust-acme-legal-1767225600"  # provisioned 2026-01-01T00:00:00Z
+
+
+@dataclass
+class Fleet:
+    """A project folder (Pulumi.yaml + stacks/) that AFREX_PROJECT points at."""
+
+    root: Path
+
+    @property
+    def invoices(self) -> Path:
+        return self.root / "invoices"
+
+    def add(self, tenant_id: str, **tenant: Any) -> Path:
+        """Write `stacks/Pulumi.<tenant_id>.yaml` with an `afrex:tenant` object."""
+        data = {
+            "company": f"{tenant_id} Inc",
+            "contact": "ops@example.com",
+            **tenant,
+        }
+        config = {TENANT_KEY: data, TOKEN_KEY: {"secure": "v1:placeholder"}}
+        path = self.root / "stacks" / f"Pulumi.{tenant_id}.yaml"
+        path.write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
+        return path
+
+    def files(self) -> list[str]:
+        return sorted(str(p.relative_to(self.root)) for p in self.root.rglob("*") if p.is_file())
+
+
+@pytest.fixture
+def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Fleet:
+    (tmp_path / "stacks").mkdir()
+    (tmp_path / "Pulumi.yaml").write_text("name: afrex\nstackConfigDir: stacks\n")
+    monkeypatch.setenv("AFREX_PROJECT", str(tmp_path))
+    monkeypatch.setenv("COLUMNS", "160")
+    return Fleet(tmp_path)
+
+
+def acme(fleet: Fleet) -> Path:
+    """Acme: starter from 2026-01-01, growth with priority support from 2026-03-15 10:30."""
+    return fleet.add(
+        ACME,
+        tier="growth",
+        vertical="legal",
+        support="priority",
+        history=[
+            {"effective": "2026-01-01T00:00:00Z", "tier": "starter", "agents": 1},
+            {
+                "effective": "2026-03-15T10:30:00Z",
+                "tier": "growth",
+                "agents": 3,
+                "support": "priority",
+            },
+        ],
+    )
