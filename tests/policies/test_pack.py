@@ -1,0 +1,35 @@
+"""The pack as a whole: names, levels, and a light start-up."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from pulumi_policy import EnforcementLevel
+
+from policies.pack import POLICIES
+from tests.helpers import ROOT
+
+
+def test_policy_names_are_unique_and_kebab_case() -> None:
+    names = [p.name for p in POLICIES]
+    assert len(set(names)) == len(names)
+    assert all(re.fullmatch(r"[a-z]+(-[a-z]+)+", name) for name in names)
+
+
+def test_only_the_secret_rule_is_advisory() -> None:
+    levels = {p.name: p.enforcement_level for p in POLICIES}
+    assert levels.pop("gateway-token-secret") == EnforcementLevel.ADVISORY
+    assert set(levels.values()) == {EnforcementLevel.MANDATORY}
+
+
+def test_pack_imports_no_cloud_sdk_at_start() -> None:
+    code = (
+        "import sys; import policies.pack; "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'pulumi_aws', 'pulumi_docker'}))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
