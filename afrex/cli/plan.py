@@ -39,24 +39,29 @@ def plan(
 
 
 def _plan_fleet(only: list[str] | None) -> tuple[Any, bool]:
-    """Plan every (or only the named) stack, then run the policy pack over the fleet."""
+    """Plan every (or only the named) stack, then run the policy pack over the fleet.
+
+    The pack is launched first, so its start-up overlaps with planning the stacks.
+    """
     from afrex.catalog import load_catalog
-    from afrex.offline.plan import FleetPlan, TenantPlan, check_policies, plan_tenant
+    from afrex.offline.plan import FleetPlan, TenantPlan, check_policies, plan_tenant, policy_pack
     from afrex.stackfiles import find_project, list_stacks
 
     project = find_project()
     catalog = load_catalog()
+    stacks = list_stacks(project, only)
     tenants = []
     bad_input = False
-    for stack_file in list_stacks(project, only):
-        try:
-            tenants.append(plan_tenant(stack_file, project, catalog))
-        except AfrexError as error:
-            bad_input = bad_input or isinstance(error, ConfigError)
-            lines = error.lines() if isinstance(error, ConfigError) else [str(error)]
-            tenants.append(TenantPlan(stack=stack_file.name, error="\n".join(lines)))
-    fleet = FleetPlan(tenants)
-    check_policies(fleet, project)
+    with policy_pack(project) as pack:
+        for stack_file in stacks:
+            try:
+                tenants.append(plan_tenant(stack_file, project, catalog))
+            except AfrexError as error:
+                bad_input = bad_input or isinstance(error, ConfigError)
+                lines = error.lines() if isinstance(error, ConfigError) else [str(error)]
+                tenants.append(TenantPlan(stack=stack_file.name, error="\n".join(lines)))
+        fleet = FleetPlan(tenants)
+        check_policies(fleet, project, pack)
     return fleet, bad_input
 
 

@@ -141,19 +141,23 @@ def to_violation(diagnostic: analyzer_pb2.AnalyzeDiagnostic, urn: str = "") -> V
 
 
 class PolicyPackProcess:
-    """The policy pack as a running analyzer; use as a context manager."""
+    """The policy pack as a running analyzer; use as a context manager.
+
+    Entering launches the process; the connection is made on first use, so the
+    pack's start-up overlaps with planning the stacks.
+    """
 
     def __init__(self, pack_dir: Path, python: str = sys.executable) -> None:
         self.pack_dir = pack_dir
         self.python = python
-        self.info = PackInfo(name="", version="")
+        self._info: PackInfo | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._channel: grpc.Channel | None = None
         self._stub: analyzer_pb2_grpc.AnalyzerStub | None = None
         self._stderr: IO[bytes] | None = None
 
     def __enter__(self) -> PolicyPackProcess:
-        self.start()
+        self.launch()
         return self
 
     def __exit__(
@@ -164,17 +168,37 @@ class PolicyPackProcess:
     ) -> None:
         self.stop()
 
+    @property
+    def info(self) -> PackInfo:
+        """The pack's name, version (from PulumiPolicy.yaml) and policy names."""
+        self.connect()
+        assert self._info is not None
+        return self._info
+
     def start(self) -> None:
-        """Start the pack, wait for its port, connect and read its policies."""
+        """Launch the pack and connect to it."""
+        self.launch()
+        self.connect()
+
+    def launch(self) -> None:
+        """Start the pack's process (`python policies/__main__.py`); it prints its port."""
+        if self._process is not None:
+            return
         self._stderr = tempfile.TemporaryFile()
+        self._process = subprocess.Popen(
+            [self.python, "-u", str(self.pack_dir / "__main__.py")],
+            cwd=self.pack_dir.parent,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+        )
+
+    def connect(self) -> None:
+        """Wait for the pack's port, open the channel and read its policies (once)."""
+        if self._stub is not None:
+            return
+        self.launch()
         try:
-            self._process = subprocess.Popen(
-                [self.python, "-u", str(self.pack_dir / "__main__.py")],
-                cwd=self.pack_dir.parent,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=self._stderr,
-            )
             port = self._read_port()
             self._channel = grpc.insecure_channel(
                 f"127.0.0.1:{port}",
@@ -185,7 +209,7 @@ class PolicyPackProcess:
             )
             grpc.channel_ready_future(self._channel).result(timeout=START_TIMEOUT_SECONDS)
             self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
-            self.info = self._read_info()
+            self._info = self._read_info()
         except BaseException:
             self.stop()
             raise
@@ -224,6 +248,7 @@ class PolicyPackProcess:
         self, project: str, stack: str, resources: list[PlannedResource]
     ) -> list[Violation]:
         """Every violation the pack reports for one stack's resources and the stack."""
+        self.connect()
         configure = analyzer_pb2.AnalyzerStackConfigureRequest(
             stack=stack, project=project, dry_run=True
         )

@@ -106,15 +106,19 @@ def plan_tenant(stack: StackFile, project: Project, catalog: Catalog) -> TenantP
     )
 
 
-def check_policies(fleet: FleetPlan, project: Project, pack_dir: Path | None = None) -> None:
-    """Run the policy pack over every planned tenant; one pack process for the whole fleet."""
+def check_policies(fleet: FleetPlan, project: Project, pack: PolicyPackProcess) -> None:
+    """Run the policy pack over every planned tenant (one pack process for the fleet)."""
     planned = fleet.planned
     if not planned:
         return
-    with PolicyPackProcess(pack_dir or find_policy_pack(project.root)) as pack:
-        fleet.policy = pack.info
-        for tenant in planned:
-            tenant.violations = pack.analyze_stack(project.name, tenant.stack, tenant.resources)
+    for tenant in planned:
+        tenant.violations = pack.analyze_stack(project.name, tenant.stack, tenant.resources)
+    fleet.policy = pack.info
+
+
+def policy_pack(project: Project, pack_dir: Path | None = None) -> PolicyPackProcess:
+    """The project's policy pack (policies/), not yet started."""
+    return PolicyPackProcess(pack_dir or find_policy_pack(project.root))
 
 
 def has_tenant_config(stack: StackFile) -> bool:

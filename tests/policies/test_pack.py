@@ -33,3 +33,24 @@ def test_pack_imports_no_cloud_sdk_at_start() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_pack_starts_as_the_pulumi_cli_starts_it() -> None:
+    """`pulumi preview --policy-pack policies` runs `python -u -m pulumi.policy <engine> .`
+    in the pack's folder (pulumi-analyzer-policy-python); the pack must print its port."""
+    process = subprocess.Popen(
+        [sys.executable, "-u", "-m", "pulumi.policy", "127.0.0.1:1", "."],
+        cwd=ROOT / "policies",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None
+        port = process.stdout.readline().decode().strip()
+        assert port.isdigit(), process.stderr.read().decode() if process.stderr else port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
