@@ -229,3 +229,19 @@ def test_afrex_plan_passes_the_fleet_without_a_pulumi_cli() -> None:
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["policy"]["passed"] is True and data["fleet"]["mandatory_violations"] == 0
+
+
+def test_exit_code_keeps_2_for_bad_config_and_1_for_mandatory_violations() -> None:
+    from afrex.cli.plan import exit_code
+    from afrex.offline.plan import FleetPlan, TenantPlan
+
+    blocked = TenantPlan(
+        stack=STARTER, violations=[Violation("tier-agent-limit", "mandatory", "x")]
+    )
+    advised = TenantPlan(
+        stack=GROWTH, violations=[Violation("gateway-token-secret", "advisory", "y")]
+    )
+    broken = TenantPlan(stack="cust-bad-1767225600", error="afrex:tenant.tier: unknown tier")
+    assert exit_code(FleetPlan([advised]), bad_input=False) == 0
+    assert exit_code(FleetPlan([advised, blocked]), bad_input=False) == 1
+    assert exit_code(FleetPlan([blocked, broken]), bad_input=True) == 2
