@@ -98,9 +98,7 @@ def _measure(
     specs: list[TenantSpec],
     month: Month,
 ) -> dict[str, Uptime]:
-    """Uptime for the month of each tenant that has samples."""
-    known = {}
-    for spec in specs:
-        most = max(change.agents for change in spec.history)
-        known[spec.tenant_id] = {*spec.agents, *catalog.default_agents(spec.vertical, most)}
+    """Uptime for the month of each tenant that has samples: its configured agents, and
+    any others the reader finds publishing for it (agents removed since)."""
+    known = {spec.tenant_id: set(spec.agents) for spec in specs}
     return reader(catalog).uptime(month.start, month.end, known)

@@ -16,8 +16,6 @@ from rich.table import Column, Table
 
 from afrex.billing import money
 from afrex.cli.output import console, emit_json, reported
-from afrex.errors import BadInput
-from afrex.pricing import cents
 
 if TYPE_CHECKING:
     from afrex.billing.invoice import Invoice
@@ -102,6 +100,8 @@ def compare(
 
 
 def _render_compare(agents: int, options: list[TierOption]) -> None:
+    from afrex.pricing import cents
+
     table = Table(title=f"Tiers for {agents} agent(s)", title_justify="left")
     table.add_column("tier")
     table.add_column(f"holds {agents}?")
@@ -140,6 +140,7 @@ def invoice(
     <folder>/<YYYY-MM>/INV-<tenant>-<YYYY-MM>.json and .html."""
     with reported():
         from afrex.billing.run import invoice_month
+        from afrex.errors import BadInput
 
         if all_tenants == (tenant is not None):
             raise BadInput("give either --tenant <id> or --all", "e.g. --all --month 2026-03")
