@@ -107,7 +107,7 @@ def _privilege_problems(props: Any) -> list[str]:
     drops = elements(props, "capabilities", "drops")
     if (
         not isinstance(drops, Unknown)
-        and "ALL" not in drops
+        and not any(str(d).upper() in ("ALL", "CAP_ALL") for d in drops)
         and not any(is_unknown(d) for d in drops)
     ):
         problems.append('capabilities: "ALL" is not dropped; set capabilities={drops: ["ALL"]}')

@@ -84,12 +84,14 @@ def _lifecycle_problems(args: ResourceValidationArgs) -> list[str]:
     problems = []
     for block, field, days, setting in expected:
         found = [_days(r, block, field) for r in enabled]
-        if UNKNOWN in found or days in found:
+        known = [d for d in found if d is not None and d is not UNKNOWN]
+        # Exactly the retention: set in some Enabled rule, and no Enabled rule says otherwise.
+        if all(d == days for d in known) and (known or UNKNOWN in found):
             continue
-        shown = ", ".join(f"{int(d)} days" for d in found if d is not None) or "none"
+        shown = ", ".join(f"{int(d)} days" for d in known) or "none"
         problems.append(
             f"rules[].{block}.{field}: {shown}; backups must expire at exactly {days} days "
-            f"(catalog backups.{setting}) in an Enabled rule, set it to {days}"
+            f"(catalog backups.{setting}) in every Enabled rule, set it to {days}"
         )
     return problems
 

@@ -96,6 +96,10 @@ def test_starter_limits_apply_to_a_starter_container() -> None:
     assert "1536 MB exceeds the starter tier's cap of 1024 MB" in found
 
 
+def test_capabilities_dropped_in_lower_case_pass() -> None:
+    assert problems(edited(container(), _set("capabilities", {"drops": ["all"]}))) == []
+
+
 def test_unknown_values_are_not_violations() -> None:
     """During preview a value can be unknown: the rule skips it instead of failing."""
     props = edited(container(), _set("memory", UNKNOWN_NUMBER_VALUE))

@@ -119,6 +119,23 @@ def test_disabled_lifecycle_rule_does_not_count() -> None:
     assert len(problems(LIFECYCLE, props)) == 3
 
 
+def test_a_second_rule_expiring_earlier_is_reported() -> None:
+    """Exactly the retention: one 90-day rule does not excuse a 30-day one beside it."""
+
+    def add_rule(props: dict[str, Any]) -> None:
+        props["rules"].append(
+            {
+                "id": "early",
+                "status": "Enabled",
+                "filter": {"prefix": "tmp/"},
+                "expiration": {"days": 30.0},
+            }
+        )
+
+    (found,) = problems(LIFECYCLE, edited(GOOD[LIFECYCLE], add_rule))
+    assert found.startswith("rules[].expiration.days: 90 days, 30 days;")
+
+
 def test_unprotected_bucket_is_reported() -> None:
     (found,) = problems(BUCKET, GOOD[BUCKET], protect=False)
     assert "protect: off" in found
