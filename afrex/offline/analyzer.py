@@ -215,10 +215,10 @@ class PolicyPackProcess:
             raise
 
     def _read_port(self) -> int:
-        process = self._process
-        assert process is not None and process.stdout is not None
+        assert self._process is not None and self._process.stdout is not None
+        stdout = self._process.stdout
         line: list[bytes] = []
-        reader = threading.Thread(target=lambda: line.append(process.stdout.readline()))  # type: ignore[union-attr]
+        reader = threading.Thread(target=lambda: line.append(stdout.readline()))
         reader.daemon = True
         reader.start()
         reader.join(START_TIMEOUT_SECONDS)

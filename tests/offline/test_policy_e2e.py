@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -245,3 +246,15 @@ def test_exit_code_keeps_2_for_bad_config_and_1_for_mandatory_violations() -> No
     assert exit_code(FleetPlan([advised]), bad_input=False) == 0
     assert exit_code(FleetPlan([advised, blocked]), bad_input=False) == 1
     assert exit_code(FleetPlan([blocked, broken]), bad_input=True) == 2
+
+
+def test_a_pack_that_cannot_start_is_an_operation_failure(tmp_path: Path) -> None:
+    from afrex.errors import OperationFailed
+
+    broken = tmp_path / "policies"
+    broken.mkdir()
+    (broken / "__main__.py").write_text("raise SystemExit('pulumi_policy is not installed')\n")
+    with pytest.raises(OperationFailed) as failure, PolicyPackProcess(broken) as pack:
+        pack.connect()
+    assert "did not report a port" in str(failure.value)
+    assert "pulumi_policy is not installed" in str(failure.value)
