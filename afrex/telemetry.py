@@ -73,12 +73,12 @@ class CloudWatchTelemetry:
         `tenants` maps each tenant to the agents it is known to run; agents that
         published in the period but are no longer configured are found too.
         """
+        from botocore.exceptions import BotoCoreError, ClientError
+
         try:
             agents = self._agents(tenants)
             totals = self._totals(agents, start, end)
-        except Exception as error:  # botocore's errors share no useful base class
-            if isinstance(error, OperationFailed):
-                raise
+        except (BotoCoreError, ClientError) as error:
             raise OperationFailed(
                 f"cannot read uptime from CloudWatch: {error}",
                 "check AWS credentials, or set AWS_ENDPOINT_URL to a local endpoint",

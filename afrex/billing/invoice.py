@@ -67,6 +67,14 @@ class SlaCheck:
             f"{self.tier} target {self.target_pct}%; {verdict}"
         )
 
+    @property
+    def credit_text(self) -> str:
+        uptime = self.uptime.pct if self.uptime else None
+        return (
+            f"SLA credit {self.credit_pct}%: uptime {uptime}% below the {self.tier} "
+            f"target of {self.target_pct}%"
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "measured": self.uptime is not None,
@@ -161,7 +169,7 @@ def build_invoice(
     sla = check_sla(catalog, main_tier(segments), uptime)
     if sla.credit_pct:
         credit = cents(after_discount * sla.credit_pct / 100)
-        lines.append(InvoiceLine("credit", f"SLA credit {sla.credit_pct}% ({sla.note})", -credit))
+        lines.append(InvoiceLine("credit", sla.credit_text, -credit))
     return Invoice(
         tenant_id=spec.tenant_id,
         company=spec.company,

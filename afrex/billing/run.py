@@ -18,7 +18,7 @@ from afrex.billing.invoice import Invoice, build_invoice, first_billed_day
 from afrex.billing.period import Month
 from afrex.billing.store import render_files, write_together
 from afrex.catalog import Catalog, load_catalog
-from afrex.errors import BadInput
+from afrex.errors import BadInput, OperationFailed
 from afrex.spec import TenantSpec, parse_tenant
 from afrex.stackfiles import find_project, list_stacks
 from afrex.telemetry import Uptime
@@ -87,7 +87,13 @@ def invoice_month(
     ]
     rendered = [render_files(run.folder, invoice) for invoice in run.invoices]
     for files in rendered:
-        write_together(files)
+        try:
+            write_together(files)
+        except OSError as error:
+            raise OperationFailed(
+                f"cannot write {', '.join(p.name for p in files)}: {error.strerror or error}",
+                f"check that {run.folder} is a writable folder (nothing of it was written)",
+            ) from error
         run.files.extend(files)
     return run
 

@@ -179,9 +179,47 @@ def test_a_failure_half_way_leaves_no_partial_invoice(
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", second_rename_fails)  # store renames with os.replace
-    with pytest.raises(OSError, match="No space left"):
-        runner.invoke(
-            app, ["invoice", "--tenant", ACME, "--month", "2026-03"], catch_exceptions=False
-        )
+    result = runner.invoke(
+        app, ["invoice", "--tenant", ACME, "--month", "2026-03"], env={"COLUMNS": "300"}
+    )
+    assert result.exit_code == 1, result.output
+    assert f"cannot write INV-{ACME}-2026-03.json, INV-{ACME}-2026-03.html" in result.stderr
+    assert "No space left on device" in result.stderr
     assert len(calls) == 2  # the JSON was in place when the HTML failed
     assert not [p for p in fleet.invoices.rglob("*") if p.is_file()]
+
+
+@pytest.mark.usefixtures("aws_endpoint")
+def test_a_failed_rewrite_keeps_the_previous_invoice(
+    fleet: Fleet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    acme(fleet)
+    args = ["invoice", "--tenant", ACME, "--month", "2026-03"]
+    assert runner.invoke(app, args).exit_code == 0
+    folder = fleet.invoices / "2026-03"
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    fleet.add(ACME, tier="starter", vertical="legal")  # the history changed since
+    real_replace = os.replace
+
+    def html_rename_fails(src: str, dst: str) -> None:
+        if str(dst).endswith(".html"):
+            raise OSError(5, "Input/output error")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", html_rename_fails)
+    assert runner.invoke(app, args).exit_code == 1
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_output_that_is_a_file_fails_with_exit_1(fleet: Fleet, aws_endpoint: str) -> None:
+    acme(fleet)
+    blocker = fleet.root / "not-a-folder"
+    blocker.write_text("")
+    result = runner.invoke(
+        app,
+        ["invoice", "--tenant", ACME, "--month", "2026-03", "--output", str(blocker)],
+        env={"COLUMNS": "300"},
+    )
+    assert result.exit_code == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert "cannot write" in line and "writable folder" in line
