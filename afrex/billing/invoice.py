@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from afrex.billing import money
 from afrex.billing.period import Month, Segment, main_tier, month_segments
 from afrex.catalog import Catalog
 from afrex.errors import BadInput
@@ -110,6 +111,15 @@ class Invoice:
         return sum((ln.amount for ln in self.lines if ln.kind in CHARGE_KINDS), Decimal("0.00"))
 
     @property
+    def charges(self) -> list[InvoiceLine]:
+        return [line for line in self.lines if line.kind in CHARGE_KINDS]
+
+    @property
+    def adjustments(self) -> list[InvoiceLine]:
+        """The annual discount and the SLA credit, which follow the subtotal."""
+        return [line for line in self.lines if line.kind not in CHARGE_KINDS]
+
+    @property
     def total(self) -> Decimal:
         return sum((ln.amount for ln in self.lines), Decimal("0.00"))
 
@@ -195,13 +205,13 @@ def segment_lines(
     """Plan, overage, premium and support for a run of days, each prorated by the day."""
     price = plan_price(catalog, segment.tier, segment.agents, vertical, segment.support)
     included = segment.agents - price.overage_agents
-    per_agent = catalog.tiers[segment.tier].overage_per_agent
+    per_agent = money(catalog.tiers[segment.tier].overage_per_agent or Decimal(0))
     span = _span(segment, month)
     rows = [
         ("plan", f"{segment.tier} plan, {_agents(included)}{span}", price.base),
         (
             "overage",
-            f"{price.overage_agents} agents over {included} x ${per_agent}{span}",
+            f"{price.overage_agents} agents over {included} x {per_agent}{span}",
             price.overage,
         ),
         (

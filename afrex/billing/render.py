@@ -36,10 +36,8 @@ def invoice_json(invoice: Invoice) -> str:
 
 def invoice_html(invoice: Invoice) -> str:
     """A self-contained HTML invoice."""
-    rows = "\n".join(
-        f'<tr><td>{escape(line.description)}</td><td class="amount">{money(line.amount)}</td></tr>'
-        for line in invoice.lines
-    )
+    charges = "\n".join(_row(line.description, line.amount) for line in invoice.charges)
+    adjustments = "\n".join(_row(line.description, line.amount) for line in invoice.adjustments)
     e = escape
     return f"""<!DOCTYPE html>
 <html lang="en">
@@ -57,8 +55,9 @@ Tenant {e(invoice.tenant_id)}, {e(invoice.vertical)} vertical, {e(invoice.billin
 <table>
 <thead><tr><th>Item</th><th class="amount">Amount (USD)</th></tr></thead>
 <tbody>
-{rows}
-<tr><td>Subtotal of plan charges</td><td class="amount">{money(invoice.subtotal)}</td></tr>
+{charges}
+<tr class="total"><td>Subtotal</td><td class="amount">{money(invoice.subtotal)}</td></tr>
+{adjustments}
 <tr class="total"><td>Total due</td><td class="amount">{money(invoice.total)}</td></tr>
 </tbody>
 </table>
@@ -66,3 +65,7 @@ Tenant {e(invoice.tenant_id)}, {e(invoice.vertical)} vertical, {e(invoice.billin
 </body>
 </html>
 """
+
+
+def _row(item: str, amount: Decimal) -> str:
+    return f'<tr><td>{escape(item)}</td><td class="amount">{money(amount)}</td></tr>'

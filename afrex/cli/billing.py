@@ -173,7 +173,12 @@ def _render_invoice(inv: Invoice) -> None:
     table = Table(title=f"{inv.id}  {inv.company}", title_justify="left")
     table.add_column("item")
     table.add_column("amount", justify="right")
-    for line in inv.lines:
+    for index, line in enumerate(inv.charges):
+        table.add_row(
+            line.description, money(line.amount), end_section=index == len(inv.charges) - 1
+        )
+    table.add_row("subtotal", money(inv.subtotal))
+    for line in inv.adjustments:
         table.add_row(line.description, money(line.amount))
     table.add_row("[bold]total due[/]", f"[bold]{money(inv.total)}[/]")
     console.print(table)
