@@ -187,6 +187,19 @@ class Catalog(_Model):
             extra += 1
         return names
 
+    def burn_threshold(self, tier: str, window: BurnWindow) -> Decimal:
+        """Lowest acceptable mean of `Up` over a window: `1 - burn_rate * (1 - target)`."""
+        threshold = 1 - window.burn_rate * self.tiers[tier].error_budget
+        if threshold <= 0:
+            raise ConfigError(
+                "catalog",
+                [
+                    f"sla_alerting.windows.{window.name}: burn rate {window.burn_rate} leaves no "
+                    f"threshold for the {tier} tier; lower the burn rate"
+                ],
+            )
+        return threshold
+
     def credit_pct(self, uptime_pct: Decimal, target_pct: Decimal) -> Decimal:
         """The SLA credit (in %) for a month's measured uptime against its target."""
         if uptime_pct >= target_pct:

@@ -10,7 +10,6 @@ than `burn_rate` times the sustainable rate. The threshold is
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 import pulumi
 import pulumi_aws as aws
@@ -25,17 +24,6 @@ class SlaAlarmsArgs:
     spec: TenantSpec
     catalog: Catalog
     alert_email: str
-
-
-def burn_threshold(catalog: Catalog, tier: str, window: BurnWindow) -> Decimal:
-    """Lowest acceptable mean of `Up` over a window before the budget burns too fast."""
-    threshold = 1 - window.burn_rate * catalog.tiers[tier].error_budget
-    if threshold <= 0:
-        raise ValueError(
-            f"sla_alerting window {window.name}: burn rate {window.burn_rate} leaves no "
-            f"threshold for the {tier} tier; lower the burn rate"
-        )
-    return threshold
 
 
 class SlaAlarms(pulumi.ComponentResource):
@@ -79,7 +67,7 @@ class SlaAlarms(pulumi.ComponentResource):
         tags: dict[str, str],
     ) -> pulumi.Output[str]:
         spec, alerting = args.spec, args.catalog.sla_alerting
-        threshold = float(burn_threshold(args.catalog, spec.tier, window))
+        threshold = float(args.catalog.burn_threshold(spec.tier, window))
         child = pulumi.ResourceOptions(parent=self)
         described = (
             f"{spec.tenant_id}/{agent}: {alerting.metric} burning the {spec.tier} error budget "

@@ -4,7 +4,7 @@ burn-rate alarms.
 For each agent and each window of the catalog's `sla_alerting.windows`, a metric
 alarm on `<namespace>/<metric>` with dimensions {Tenant, Agent}, the window's long
 and short periods, and the threshold `1 - burn_rate * error_budget` of the agent's
-tier (the same `burn_threshold` the component uses).
+tier (the catalog's `burn_threshold`, which the component uses too).
 """
 
 from __future__ import annotations
@@ -33,11 +33,7 @@ WILDCARD = ("*", "*")
 
 def expected_threshold(cat: Catalog, tier: str, window: BurnWindow) -> Decimal:
     """The tier's alarm threshold for a window, computed as the component does."""
-    # Imported here: the component module pulls in pulumi_aws, which the pack's
-    # start-up does not need.
-    from components.sla_alarms import burn_threshold
-
-    return burn_threshold(cat, tier, window)
+    return cat.burn_threshold(tier, window)
 
 
 def _alarms_by_agent(resources: list[PolicyResource]) -> dict[tuple[str, str], list[Any]]:

@@ -28,16 +28,25 @@ app.command(name="invoice")(billing.invoice)
 app.command(name="revenue")(billing.revenue)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"afrex {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def main(
     version: Annotated[
-        bool, typer.Option("--version", help="Print the version and exit.", is_eager=True)
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the version and exit.",
+            is_eager=True,
+            callback=_print_version,
+        ),
     ] = False,
 ) -> None:
     """Operate the AfrexAI hosted-agents fleet."""
-    if version:
-        typer.echo(f"afrex {__version__}")
-        raise typer.Exit()
 
 
 def run() -> None:

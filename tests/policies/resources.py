@@ -19,7 +19,6 @@ from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from afrex.catalog import load_catalog
-from components.sla_alarms import burn_threshold
 
 TENANT = "cust-acme-legal-1767225600"
 PROJECT = "afrex"
@@ -91,7 +90,7 @@ def alarms(
                     "statistic": "Average",
                     "period": float(seconds),
                     "comparisonOperator": "LessThanThreshold",
-                    "threshold": float(burn_threshold(catalog, tier, window)),
+                    "threshold": float(catalog.burn_threshold(tier, window)),
                 }
             )
     return built
