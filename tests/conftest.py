@@ -17,3 +17,9 @@ def project() -> Project:
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
     return load_catalog()
+
+
+@pytest.fixture(autouse=True)
+def plan_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test plans with an empty cache of its own, never the project's."""
+    monkeypatch.setenv("AFREX_CACHE_DIR", str(tmp_path_factory.mktemp("plan-cache")))

@@ -23,7 +23,8 @@ R = TypeVar("R")
 
 # A fixed, wide layout when not on a terminal (CI logs, pipes, tests).
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, highlight=False)
+# Errors are one line each, never wrapped, whatever the terminal width.
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _plain(value: Any) -> Any:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from afrex.cli.output import console, emit_json, err_console, reported
-from afrex.errors import AfrexError, ConfigError
+from afrex.errors import BadInput
 
 
 def plan(
@@ -17,52 +18,89 @@ def plan(
         typer.Option("--stack", "-s", help="Plan only this tenant stack (repeatable)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    base: Annotated[
+        str | None,
+        typer.Option(
+            "--base", metavar="REF", help="Show what changes per tenant against a git ref."
+        ),
+    ] = None,
+    changed_stacks: Annotated[
+        bool,
+        typer.Option(
+            "--changed-stacks",
+            help="With --base: print only the JSON list of stacks whose plan changed.",
+        ),
+    ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Processes to plan with (default: one per core)."),
+    ] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Plan every tenant, ignoring the plan cache.")
+    ] = False,
 ) -> None:
     """Run the real program for each stack under Pulumi's mock runtime, show what it
     would create, and check it with the policy pack (policies/) over gRPC.
     Provider-computed values (ids, ARNs, ports) are placeholders. Exit code 1 when a
     mandatory policy is violated, 2 for bad stack config."""
     with reported():
-        fleet, bad_input = _plan_fleet(stack)
+        if changed_stacks and base is None:
+            raise BadInput("--changed-stacks needs --base", "add --base <git ref>")
+        run = _plan_fleet(stack, workers, not no_cache)
+        head = _as_json(run.fleet)
+        diffs = _diff_against(base, head, not no_cache) if base else None
+    if changed_stacks and diffs is not None:
+        typer.echo(json.dumps([d.stack for d in diffs if d.status in ("added", "changed")]))
+        return
     if as_json:
-        emit_json(_as_json(fleet))
+        emit_json({**head, "diff": [d.as_dict() for d in diffs] if diffs is not None else None})
     else:
-        _render(fleet)
-        _render_violations(fleet)
-    for tenant in fleet.tenants:
+        shown = None if diffs is None else {d.stack for d in diffs if d.status != "unchanged"}
+        _render(run.fleet, shown)
+        _render_violations(run.fleet)
+        if diffs is not None:
+            _render_diff(diffs, base or "")
+        err_console.print(
+            f"[dim]planned {run.planned} tenant(s) on {run.workers} process(es), "
+            f"{run.cached} from the plan cache[/]"
+        )
+    for tenant in run.fleet.tenants:
         if tenant.error:
             for line in tenant.error.splitlines():
                 err_console.print(f"[bold red]error:[/] {line}")
-    code = exit_code(fleet, bad_input)
+    code = exit_code(run.fleet, run.bad_input)
     if code:
         raise typer.Exit(code=code)
 
 
-def _plan_fleet(only: list[str] | None) -> tuple[Any, bool]:
-    """Plan every (or only the named) stack, then run the policy pack over the fleet.
-
-    The pack is launched first, so its start-up overlaps with planning the stacks.
-    """
+def _plan_fleet(only: list[str] | None, workers: int | None, use_cache: bool) -> Any:
+    """Plan every (or only the named) stack, from the cache where nothing changed."""
     from afrex.catalog import load_catalog
-    from afrex.offline.plan import FleetPlan, TenantPlan, check_policies, plan_tenant, policy_pack
+    from afrex.offline.cache import PlanCache
+    from afrex.offline.fleet import plan_fleet
     from afrex.stackfiles import find_project, list_stacks
 
     project = find_project()
     catalog = load_catalog()
     stacks = list_stacks(project, only)
-    tenants = []
-    bad_input = False
-    with policy_pack(project) as pack:
-        for stack_file in stacks:
-            try:
-                tenants.append(plan_tenant(stack_file, project, catalog))
-            except AfrexError as error:
-                bad_input = bad_input or isinstance(error, ConfigError)
-                lines = error.lines() if isinstance(error, ConfigError) else [str(error)]
-                tenants.append(TenantPlan(stack=stack_file.name, error="\n".join(lines)))
-        fleet = FleetPlan(tenants)
-        check_policies(fleet, project, pack)
-    return fleet, bad_input
+    cache = PlanCache.for_project(project.root, enabled=use_cache)
+    return plan_fleet(project, catalog, stacks, cache, workers)
+
+
+def _diff_against(ref: str, head: dict[str, Any], use_cache: bool) -> list[Any]:
+    """Per-tenant diff between the plan at `ref` (run by that ref's code) and this one."""
+    from afrex.offline.cache import PlanCache
+    from afrex.offline.diff import diff_fleet
+    from afrex.offline.gitbase import plan_at
+    from afrex.stackfiles import find_project
+
+    project = find_project()
+    cache = PlanCache.for_project(project.root, enabled=use_cache)
+    base = plan_at(project.root, ref, cache.folder)
+    planned = {t["stack"] for t in head["tenants"]}
+    if len(planned) < len(base.get("tenants", [])) and planned:
+        base = {**base, "tenants": [t for t in base["tenants"] if t["stack"] in planned]}
+    return diff_fleet(base, head)
 
 
 def exit_code(fleet: Any, bad_input: bool) -> int:
@@ -111,11 +149,14 @@ def _policy_json(fleet: Any) -> dict[str, Any] | None:
     }
 
 
-def _render(fleet: Any) -> None:
+def _render(fleet: Any, shown: set[str] | None = None) -> None:
+    """Per tenant a table of what it would create (only `shown` ones), then the fleet."""
     from afrex.offline.plan import PLACEHOLDER_NOTE
 
     console.print(f"[dim]{PLACEHOLDER_NOTE}[/]")
     for tenant in fleet.planned:
+        if shown is not None and tenant.stack not in shown:
+            continue
         table = Table(
             title=f"{tenant.stack}  ({tenant.tier}, {tenant.vertical}, {tenant.agents} agents, "
             f"MRR ${tenant.mrr:,.2f})",
@@ -167,3 +208,18 @@ def _render_violations(fleet: Any) -> None:
         f"{len(fleet.policy.policies)} rules over {len(fleet.planned)} tenants: "
         f"{mandatory} mandatory, {advisory} advisory violation(s); {verdict}"
     )
+
+
+def _render_diff(diffs: list[Any], ref: str) -> None:
+    """What the change does to each tenant, compared with `ref`."""
+    changed = [d for d in diffs if d.status != "unchanged"]
+    console.print(f"[bold]changes against {ref}:[/] {len(changed)} of {len(diffs)} tenant(s)")
+    marks = (("added", "+", "green"), ("changed", "~", "yellow"), ("removed", "-", "red"))
+    for diff in changed:
+        console.print(
+            f"  {diff.stack}: {diff.status} "
+            f"(+{len(diff.added)} ~{len(diff.changed)} -{len(diff.removed)})"
+        )
+        for attribute, mark, style in marks:
+            for resource in getattr(diff, attribute):
+                console.print(f"    [{style}]{mark} {resource}[/]")

@@ -80,9 +80,11 @@ class PackInfo:
 
 def find_policy_pack(project_root: Path) -> Path:
     """The project's `policies/` folder (the one `pulumi preview --policy-pack` uses)."""
+    beside_code = Path(__file__).resolve().parents[2] / PACK_FOLDER  # a project of stacks only
+    for pack in (project_root / PACK_FOLDER, beside_code):
+        if (pack / "__main__.py").is_file():
+            return pack
     pack = project_root / PACK_FOLDER
-    if (pack / "__main__.py").is_file():
-        return pack
     raise OperationFailed(
         f"no policy pack at {pack}",
         "restore policies/ (PulumiPolicy.yaml and __main__.py) in the project",

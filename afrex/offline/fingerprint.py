@@ -1,28 +1,40 @@
 """Content keys for the plan cache: a tenant's plan depends only on its stack
-file, the catalog, and the code that builds and checks it."""
+file, the catalog, the project file, and the code that builds and checks it
+(the `afrex` and `components` packages actually imported, and the pack)."""
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+from collections.abc import Iterable
 from pathlib import Path
 
-CODE_FOLDERS = ("afrex", "components", "policies")
-CODE_FILES = ("Pulumi.yaml", "__main__.py", "pyproject.toml")
+CODE_PACKAGES = ("afrex", "components")
 CODE_SUFFIXES = (".py", ".yaml", ".yml", ".txt")
 
 
-def code_digest(root: Path) -> str:
-    """sha256 over every source file that can change a plan, in a stable order."""
+def package_dirs() -> list[Path]:
+    """Where the program's packages are imported from (without importing them)."""
+    folders: list[Path] = []
+    for name in CODE_PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.submodule_search_locations:
+            folders.extend(Path(p) for p in spec.submodule_search_locations)
+    return folders
+
+
+def code_digest(folders: Iterable[Path], files: Iterable[Path] = ()) -> str:
+    """sha256 over every source file in `folders` (and `files`), in a stable order."""
     digest = hashlib.sha256()
-    paths = [root / name for name in CODE_FILES]
-    for folder in CODE_FOLDERS:
+    paths = [p for p in files if p.is_file()]
+    for folder in folders:
         paths.extend(
             path
-            for path in (root / folder).rglob("*")
-            if path.suffix in CODE_SUFFIXES and "__pycache__" not in path.parts
+            for path in folder.rglob("*")
+            if path.suffix in CODE_SUFFIXES and "__pycache__" not in path.parts and path.is_file()
         )
-    for path in sorted(p for p in paths if p.is_file()):
-        digest.update(str(path.relative_to(root)).encode())
+    for path in sorted(set(paths)):
+        digest.update(str(path).encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")

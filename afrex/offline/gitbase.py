@@ -3,15 +3,21 @@ base plan runs that ref's own program, catalog and stacks."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
+import sys
 import tarfile
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 from afrex.errors import BadInput, OperationFailed
+from afrex.offline.cache import CACHE_ENV
+from afrex.stackfiles import PROJECT_ENV
 
 
 def _git(root: Path, *args: str) -> bytes:
@@ -30,7 +36,13 @@ def _git(root: Path, *args: str) -> bytes:
 
 def resolve(root: Path, ref: str) -> str:
     """The commit a ref names, or BadInput if it names none."""
-    return _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").decode().strip()
+    try:
+        return _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").decode().strip()
+    except BadInput:
+        raise BadInput(
+            f"unknown git ref '{ref}'",
+            "pass a branch, tag or commit that exists here (fetch it first)",
+        ) from None
 
 
 @contextmanager
@@ -42,3 +54,36 @@ def checkout(root: Path, ref: str) -> Iterator[Path]:
         with tarfile.open(fileobj=BytesIO(archive)) as tar:
             tar.extractall(folder, filter="data")
         yield Path(folder)
+
+
+def plan_at(root: Path, ref: str, cache_dir: Path | None) -> dict[str, Any]:
+    """`afrex plan --json` of the fleet at `ref`, run by that ref's own code.
+
+    A ref without the project is an empty fleet; a ref whose tree holds stacks but
+    not the code (a fleet repository) is planned with this code.
+    """
+    with checkout(root, ref) as folder:
+        if not (folder / "Pulumi.yaml").is_file():
+            return {"tenants": [], "note": f"{ref} has no Pulumi project"}
+        env = {**os.environ, PROJECT_ENV: str(folder)}
+        if (folder / "afrex" / "cli" / "main.py").is_file():
+            env["PYTHONPATH"] = str(folder)
+        if cache_dir is not None:
+            env[CACHE_ENV] = str(cache_dir)
+        done = subprocess.run(
+            [sys.executable, "-m", "afrex.cli.main", "plan", "--json"],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    try:
+        plan: dict[str, Any] = json.loads(done.stdout)
+    except ValueError:
+        lines = done.stderr.strip().splitlines()
+        raise OperationFailed(
+            f"cannot plan the fleet at {ref}: {lines[-1] if lines else 'no output'}",
+            "run `afrex plan` on that ref to see why",
+        ) from None
+    return plan

@@ -5,14 +5,22 @@ MRR), then checked by the real policy pack over gRPC. Provider-computed values
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from afrex.catalog import Catalog
 from afrex.offline.analyzer import PackInfo, PolicyPackProcess, Violation, find_policy_pack
-from afrex.offline.runtime import PlannedResource, PlannedStack, run_stack, unwrap_secrets
+from afrex.offline.runtime import (
+    PlannedResource,
+    PlannedStack,
+    mask_secrets,
+    run_stack,
+    unwrap_secrets,
+)
 from afrex.pricing import monthly_recurring, plan_price
 from afrex.spec import TENANT_KEY, parse_tenant
 from afrex.stackfiles import Project, StackFile
@@ -47,18 +55,46 @@ class TenantPlan:
         return [v for v in self.violations if not v.mandatory]
 
     def rows(self) -> list[dict[str, str]]:
-        """Resources to create, named relative to the tenant, grouped by part."""
+        """Resources to create, named relative to the tenant, grouped by part; `digest`
+        changes whenever a resource's inputs or options do (for `--base` diffs)."""
         prefix = f"{self.stack}-"
         rows = [
             {
                 "type": short_type(r.type),
                 "name": r.name.removeprefix(prefix),
                 "settings": key_settings(r),
+                "digest": resource_digest(r),
             }
             for r in self.resources
             if r.custom
         ]
         return sorted(rows, key=lambda row: (row["name"], row["type"]))
+
+    def to_cache(self) -> dict[str, Any]:
+        """A JSON-able copy (secrets stay masked: outputs already are, inputs are marked)."""
+        entry = asdict(self)
+        entry["mrr"] = str(self.mrr)
+        return entry
+
+    @classmethod
+    def from_cache(cls, entry: dict[str, Any]) -> TenantPlan:
+        resources = [
+            PlannedResource(
+                **{**r, "additional_secret_outputs": tuple(r["additional_secret_outputs"])}
+            )
+            for r in entry["resources"]
+        ]
+        return cls(
+            stack=entry["stack"],
+            resources=resources,
+            outputs=entry["outputs"],
+            tier=entry["tier"],
+            vertical=entry["vertical"],
+            agents=entry["agents"],
+            mrr=Decimal(entry["mrr"]),
+            error=entry["error"],
+            violations=[Violation(**v) for v in entry["violations"]],
+        )
 
 
 @dataclass
@@ -202,6 +238,20 @@ SUMMARIES: dict[str, Any] = {
         f"long AND short window in ALARM -> {len(i.get('alarmActions', []))} action(s)"
     ),
 }
+
+
+def resource_digest(resource: PlannedResource) -> str:
+    """A short hash of what would be sent to the provider (secrets masked) and the options."""
+    payload = json.dumps(
+        [
+            mask_secrets(resource.inputs),
+            resource.protect,
+            resource.retain_on_delete,
+            resource.parent,
+        ],
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 def key_settings(resource: PlannedResource) -> str:

@@ -60,12 +60,13 @@ def test_keys_change_with_stack_catalog_or_code(tmp_path: Path) -> None:
     (tmp_path / "components" / "x.py").write_text("A = 1\n")
     stack = tmp_path / "Pulumi.s.yaml"
     stack.write_text("config: {}\n")
-    code = code_digest(tmp_path)
+    folders = [tmp_path / "components"]
+    code = code_digest(folders)
     key = tenant_key(stack, "cat1", code)
-    assert key == tenant_key(stack, "cat1", code_digest(tmp_path))
+    assert key == tenant_key(stack, "cat1", code_digest(folders))
     assert key != tenant_key(stack, "cat2", code)
     (tmp_path / "components" / "x.py").write_text("A = 2\n")
-    assert key != tenant_key(stack, "cat1", code_digest(tmp_path))
+    assert key != tenant_key(stack, "cat1", code_digest(folders))
     stack.write_text("config: {a: 1}\n")
     assert tenant_key(stack, "cat1", code) != key
 
@@ -89,5 +90,5 @@ def test_checkout_exports_the_tree_at_a_ref(tmp_path: Path) -> None:
     with gitbase.checkout(tmp_path, "HEAD~1") as folder:
         assert (folder / "f.txt").read_text() == "one"
     assert not folder.exists()
-    with pytest.raises(BadInput, match="pass a ref that exists"):
+    with pytest.raises(BadInput, match="unknown git ref .no-such-branch."):
         gitbase.resolve(tmp_path, "no-such-branch")

@@ -1,0 +1,140 @@
+"""Plan a whole fleet: cached tenants come from the cache, the rest are planned
+across processes while the policy pack starts, then checked by the pack.
+
+A tenant's cache key covers its stack file, the catalog, the project file and
+the code (program, runtime, pack), so an entry is reused only when nothing that
+could change its plan or its verdict has changed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from afrex.catalog import Catalog
+from afrex.errors import AfrexError, ConfigError
+from afrex.offline.analyzer import PackInfo, find_policy_pack
+from afrex.offline.cache import PlanCache
+from afrex.offline.fingerprint import code_digest, package_dirs, tenant_key
+from afrex.offline.plan import FleetPlan, TenantPlan
+from afrex.stackfiles import Project, StackFile
+
+# Below this many tenants to plan, starting worker processes (each imports the
+# Pulumi SDKs, about a second) costs more than it saves.
+PARALLEL_MIN = 8
+CHUNK = 4
+PACK_KEY = "policy-pack"
+
+
+@dataclass
+class FleetRun:
+    """A planned fleet and how it was planned (for the operator and the benchmark)."""
+
+    fleet: FleetPlan
+    bad_input: bool
+    cached: int
+    planned: int
+    workers: int
+
+
+def _plan_one(stack: StackFile, project: Project, catalog: Catalog) -> tuple[TenantPlan, bool]:
+    """Plan a tenant; a config error becomes the tenant's error (flagged as bad input)."""
+    from afrex.offline.plan import plan_tenant
+
+    try:
+        return plan_tenant(stack, project, catalog), False
+    except AfrexError as error:
+        lines = error.lines() if isinstance(error, ConfigError) else [str(error)]
+        return TenantPlan(stack=stack.name, error="\n".join(lines)), isinstance(error, ConfigError)
+
+
+def _plan_chunk(root: str, paths: list[str]) -> list[tuple[dict[str, Any], bool]]:
+    """Worker: plan some stacks in a fresh process (the SDK is imported once per worker)."""
+    from afrex.catalog import load_catalog
+    from afrex.stackfiles import find_project, read_stack
+
+    project, catalog = find_project(Path(root)), load_catalog()
+    results = []
+    for path in paths:
+        tenant, bad = _plan_one(read_stack(Path(path)), project, catalog)
+        results.append((tenant.to_cache(), bad))
+    return results
+
+
+def _planned(
+    todo: list[StackFile], project: Project, catalog: Catalog, workers: int
+) -> Iterator[tuple[TenantPlan, bool]]:
+    """Plan stacks in this process, or across `workers` processes, as results arrive."""
+    if workers <= 1 or len(todo) < PARALLEL_MIN:
+        for stack in todo:
+            yield _plan_one(stack, project, catalog)
+        return
+    chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
+    context = multiprocessing.get_context("spawn")  # no fork of a process holding gRPC threads
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [
+            pool.submit(_plan_chunk, str(project.root), [str(s.path) for s in chunk])
+            for chunk in chunks
+        ]
+        for future in as_completed(futures):
+            for entry, bad in future.result():
+                yield TenantPlan.from_cache(entry), bad
+
+
+def default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+def plan_fleet(
+    project: Project,
+    catalog: Catalog,
+    stacks: list[StackFile],
+    cache: PlanCache,
+    workers: int | None = None,
+) -> FleetRun:
+    """Plan and policy-check every stack, reusing cached plans where nothing changed."""
+    from afrex.offline.plan import policy_pack
+
+    pack_dir = find_policy_pack(project.root)
+    code = code_digest(package_dirs() + [pack_dir], [project.root / "Pulumi.yaml"])
+    keys = {s.name: tenant_key(s.path, catalog.digest, code) for s in stacks}
+    results: dict[str, TenantPlan] = {}
+    for stack in stacks:
+        entry = cache.get(keys[stack.name])
+        if entry is not None:
+            results[stack.name] = TenantPlan.from_cache(entry)
+    todo = [s for s in stacks if s.name not in results]
+    bad_input = False
+    info = _cached_pack_info(cache, code)
+    count = workers or default_workers()
+    if todo:
+        with policy_pack(project, pack_dir) as pack:  # starts while the stacks are planned
+            for tenant, bad in _planned(todo, project, catalog, count):
+                bad_input = bad_input or bad
+                if tenant.error is None:
+                    tenant.violations = pack.analyze_stack(
+                        project.name, tenant.stack, tenant.resources
+                    )
+                    cache.put(keys[tenant.stack], tenant.to_cache())
+                results[tenant.stack] = tenant
+            info = pack.info
+            cache.put(f"{PACK_KEY}-{code}", asdict(info))
+    if info is None and stacks:  # every plan cached, but not the pack's description
+        with policy_pack(project, pack_dir) as pack:
+            info = pack.info
+        cache.put(f"{PACK_KEY}-{code}", asdict(info))
+    fleet = FleetPlan([results[s.name] for s in stacks], policy=info)
+    parallel = count if len(todo) >= PARALLEL_MIN else 1
+    return FleetRun(fleet, bad_input, len(stacks) - len(todo), len(todo), parallel)
+
+
+def _cached_pack_info(cache: PlanCache, code: str) -> PackInfo | None:
+    entry = cache.get(f"{PACK_KEY}-{code}")
+    if entry is None:
+        return None
+    return PackInfo(entry["name"], entry["version"], list(entry["policies"]))
