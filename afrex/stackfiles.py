@@ -119,8 +119,8 @@ def list_stacks(project: Project, only: list[str] | None = None) -> list[StackFi
     return [read_stack(path) for path in found.values()]
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write a file so readers see the old or the new content, never half of it."""
+def stage_text(path: Path, text: str) -> Path:
+    """Write `text` to a synced temporary file beside `path` (to be renamed over it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -128,7 +128,17 @@ def write_atomic(path: Path, text: str) -> None:
             out.write(text)
             out.flush()
             os.fsync(out.fileno())
-        os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
+        raise
+    return Path(temp)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a file so readers see the old or the new content, never half of it."""
+    temp = stage_text(path, text)
+    try:
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
         raise

@@ -8,12 +8,11 @@ back as they were, so a failure half-way never leaves a partial invoice.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from afrex.billing.invoice import Invoice
 from afrex.billing.render import invoice_html, invoice_json
-from afrex.stackfiles import write_atomic
+from afrex.stackfiles import stage_text, write_atomic
 
 
 def invoice_paths(folder: Path, invoice: Invoice) -> tuple[Path, Path]:
@@ -29,13 +28,13 @@ def render_files(folder: Path, invoice: Invoice) -> dict[Path, str]:
 
 def write_together(files: dict[Path, str]) -> None:
     """Write every file, or leave every target as it was."""
-    staged: dict[Path, str] = {}
+    staged: dict[Path, Path] = {}
     previous: dict[Path, str | None] = {}
     done: list[Path] = []
     try:
         for path, text in files.items():
             previous[path] = path.read_text(encoding="utf-8") if path.exists() else None
-            staged[path] = _stage(path, text)
+            staged[path] = stage_text(path, text)
         for path, temp in staged.items():
             os.replace(temp, path)
             done.append(path)
@@ -45,20 +44,6 @@ def write_together(files: dict[Path, str]) -> None:
         for temp in staged.values():
             Path(temp).unlink(missing_ok=True)
         raise
-
-
-def _stage(path: Path, text: str) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return temp
 
 
 def _restore(path: Path, text: str | None) -> None:

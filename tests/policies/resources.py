@@ -19,20 +19,21 @@ from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from afrex.catalog import load_catalog
+from policies.backup_bucket import (
+    BUCKET,
+    BUCKET_POLICY,
+    ENCRYPTION,
+    LIFECYCLE,
+    PUBLIC_ACCESS,
+    VERSIONING,
+)
 
 TENANT = "cust-acme-legal-1767225600"
 PROJECT = "afrex"
+
 TOKEN = "tok-3f9a8c1d2e7b4a6f"
 CONTAINER = "docker:index/container:Container"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-BUCKET = "aws:s3/bucket:Bucket"
-LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
-VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
-ENCRYPTION = (
-    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-)
-PUBLIC_ACCESS = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
-BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 BACKUPS_PARENT = f"urn:pulumi:{TENANT}::{PROJECT}::afrex:hosted:BackupBucket::{TENANT}-backups"
 
 

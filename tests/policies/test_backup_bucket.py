@@ -10,17 +10,17 @@ import pytest
 from pulumi_policy.proxy import UNKNOWN_ARRAY_VALUE, UNKNOWN_STRING_VALUE
 
 from policies.backup_bucket import (
-    validate_backup_bucket,
-    validate_backup_bucket_complete,
-)
-from tests.policies.resources import (
-    BACKUPS_PARENT,
     BUCKET,
     BUCKET_POLICY,
     ENCRYPTION,
     LIFECYCLE,
     PUBLIC_ACCESS,
     VERSIONING,
+    validate_backup_bucket,
+    validate_backup_bucket_complete,
+)
+from tests.policies.resources import (
+    BACKUPS_PARENT,
     bucket_resources,
     edited,
     policy_resource,
