@@ -8,14 +8,12 @@ would, so a real `pulumi up` reads the file unchanged.
 from __future__ import annotations
 
 import secrets
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from afrex.passphrase import PassphraseCrypter
 from afrex.spec import TENANT_KEY, TOKEN_KEY
-from afrex.stackfiles import write_atomic
 
 LOCAL_AWS_ENDPOINT = "http://127.0.0.1:5000"
 LOCAL_DOCKER_HOST = "unix:///run/podman/podman.sock"
@@ -53,7 +51,3 @@ def render_stack_file(
         config[key] = {"secure": crypter.encrypt(value)}
     document = {"secretsprovider": "passphrase", "encryptionsalt": crypter.state, "config": config}
     return yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=100)
-
-
-def write_stack_file(path: Path, text: str) -> None:
-    write_atomic(path, text)

@@ -22,7 +22,7 @@ from afrex.offline.runtime import (
     unwrap_secrets,
 )
 from afrex.pricing import monthly_recurring, plan_price
-from afrex.spec import TENANT_KEY, parse_tenant
+from afrex.spec import parse_tenant
 from afrex.stackfiles import Project, StackFile
 
 PLACEHOLDER_NOTE = (
@@ -142,23 +142,9 @@ def plan_tenant(stack: StackFile, project: Project, catalog: Catalog) -> TenantP
     )
 
 
-def check_policies(fleet: FleetPlan, project: Project, pack: PolicyPackProcess) -> None:
-    """Run the policy pack over every planned tenant (one pack process for the fleet)."""
-    planned = fleet.planned
-    if not planned:
-        return
-    for tenant in planned:
-        tenant.violations = pack.analyze_stack(project.name, tenant.stack, tenant.resources)
-    fleet.policy = pack.info
-
-
 def policy_pack(project: Project, pack_dir: Path | None = None) -> PolicyPackProcess:
     """The project's policy pack (policies/), not yet started."""
     return PolicyPackProcess(pack_dir or find_policy_pack(project.root))
-
-
-def has_tenant_config(stack: StackFile) -> bool:
-    return TENANT_KEY in stack.config
 
 
 def short_type(token: str) -> str:
