@@ -7,6 +7,7 @@ import pytest
 from afrex.catalog import Catalog, load_catalog
 from afrex.stackfiles import Project, find_project
 from tests.helpers import ROOT
+from tests.services import aws_endpoint, moto_server
 
 
 @pytest.fixture(scope="session")
@@ -23,3 +24,6 @@ def catalog() -> Catalog:
 def plan_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test plans with an empty cache of its own, never the project's."""
     monkeypatch.setenv("AFREX_CACHE_DIR", str(tmp_path_factory.mktemp("plan-cache")))
+
+
+__all__ = ["aws_endpoint", "moto_server"]  # moto's server, for every test that needs AWS

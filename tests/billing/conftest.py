@@ -1,6 +1,6 @@
-"""Billing fixtures: a throw-away project with tenant stacks, and moto's server."""
+"""Billing fixtures: a throw-away project with tenant stacks (moto's server is in the
+root conftest)."""
 
 from tests.billing.fleet import fleet
-from tests.services import aws_endpoint, moto_server
 
-__all__ = ["aws_endpoint", "fleet", "moto_server"]
+__all__ = ["fleet"]

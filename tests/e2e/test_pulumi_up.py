@@ -12,11 +12,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,6 +21,7 @@ import yaml
 
 from afrex.stackwriter import local_profile, render_stack_file
 from tests.helpers import ROOT
+from tests.services import MotoServer
 
 pytestmark = [
     pytest.mark.pulumi_cli,
@@ -35,35 +33,8 @@ PASSPHRASE = "afrex-e2e"
 DOCKER_SOCKET = os.environ.get("AFREX_E2E_DOCKER_HOST", "unix:///run/podman/podman.sock")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
-def moto_endpoint() -> Iterator[str]:
-    port = _free_port()
-    moto = shutil.which("moto_server") or str(Path(sys.executable).with_name("moto_server"))
-    server = subprocess.Popen(
-        [moto, "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        for _ in range(100):
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, moto_endpoint: str) -> Path:
+def workdir(tmp_path: Path, moto_server: MotoServer) -> Path:
     if DOCKER_SOCKET.startswith("unix://") and not Path(DOCKER_SOCKET[7:]).exists():
         pytest.skip(f"no container engine socket at {DOCKER_SOCKET}")
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
@@ -81,7 +52,7 @@ def workdir(tmp_path: Path, moto_endpoint: str) -> Path:
     text = render_stack_file(
         tenant,
         PASSPHRASE,
-        local_profile(moto_endpoint, DOCKER_SOCKET),
+        local_profile(moto_server.endpoint, DOCKER_SOCKET),
         {"aws:secretKey": "afrex-local-secret"},
     )
     (stacks / f"Pulumi.{STACK}.yaml").write_text(text)
