@@ -136,8 +136,10 @@ def invoice(
     ] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Bill a month: prorated plan lines, annual discount and SLA credit, written as
-    <folder>/<YYYY-MM>/INV-<tenant>-<YYYY-MM>.json and .html."""
+    """Bill a month: prorated plan lines, annual discount and SLA credit.
+
+    Writes `FOLDER/YYYY-MM/INV-TENANT-YYYY-MM.json` and `.html` for each tenant.
+    """
     with reported():
         from afrex.billing.run import invoice_month
         from afrex.errors import BadInput

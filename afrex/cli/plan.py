@@ -39,10 +39,13 @@ def plan(
         bool, typer.Option("--no-cache", help="Plan every tenant, ignoring the plan cache.")
     ] = False,
 ) -> None:
-    """Run the real program for each stack under Pulumi's mock runtime, show what it
-    would create, and check it with the policy pack (policies/) over gRPC.
+    """Offline plan of every tenant stack, checked by the policy pack (no cloud, no CLI).
+
+    Runs the real program for each stack under Pulumi's mock runtime, shows what it
+    would create, and sends every resource to the policy pack (policies/) over gRPC.
     Provider-computed values (ids, ARNs, ports) are placeholders. Exit code 1 when a
-    mandatory policy is violated, 2 for bad stack config."""
+    mandatory policy is violated, 2 for bad stack config.
+    """
     with reported():
         if changed_stacks and base is None:
             raise BadInput("--changed-stacks needs --base", "add --base <git ref>")
