@@ -62,6 +62,8 @@ def plan_at(root: Path, ref: str, cache_dir: Path | None) -> dict[str, Any]:
     A ref without the project is an empty fleet; a ref whose tree holds stacks but
     not the code (a fleet repository) is planned with this code.
     """
+    if set(ref) == {"0"}:  # GitHub's `before` of a branch's first push: nothing came before
+        return {"tenants": [], "note": "no base commit"}
     with checkout(root, ref) as folder:
         if not (folder / "Pulumi.yaml").is_file():
             return {"tenants": [], "note": f"{ref} has no Pulumi project"}

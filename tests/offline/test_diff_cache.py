@@ -92,3 +92,7 @@ def test_checkout_exports_the_tree_at_a_ref(tmp_path: Path) -> None:
     assert not folder.exists()
     with pytest.raises(BadInput, match="unknown git ref .no-such-branch."):
         gitbase.resolve(tmp_path, "no-such-branch")
+
+
+def test_a_first_push_has_an_empty_base(tmp_path: Path) -> None:
+    assert gitbase.plan_at(tmp_path, "0" * 40, None)["tenants"] == []
