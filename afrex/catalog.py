@@ -36,6 +36,9 @@ class ContainerSize(_Model):
     memory_mb: int = Field(ge=256, description="Hard memory cap in MB (no swap beyond it).")
     cpus: Decimal = Field(gt=0, le=16, description="CPU quota, in cores.")
     pids_limit: int = Field(ge=32, description="Most processes an agent container may run.")
+    nofile_limit: int = Field(
+        ge=256, le=1048576, description="Most files and sockets an agent may hold open."
+    )
 
 
 class Tier(_Model):

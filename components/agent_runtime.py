@@ -60,7 +60,12 @@ class AgentRuntime(pulumi.ComponentResource):
             name=physical_name(spec, "net"),
             driver="bridge",
             internal=False,  # agents must reach their model providers
-            options={"com.docker.network.bridge.host_binding_ipv4": LOOPBACK},
+            options={
+                # Docker isolates bridge networks from each other by default; Podman
+                # (netavark) only when asked to. Published ports default to loopback.
+                "isolate": "true",
+                "com.docker.network.bridge.host_binding_ipv4": LOOPBACK,
+            },
             labels=[docker.NetworkLabelArgs(label=k, value=v) for k, v in tags.items()],
             opts=child,
         )
@@ -112,8 +117,15 @@ class AgentRuntime(pulumi.ComponentResource):
             memory_swap=size.memory_mb,
             cpus=str(size.cpus),
             # pulumi-docker 5 has no pids_limit; nproc caps the processes of the gateway user.
+            # Both limits are explicit: Podman's Docker API drops its default ulimits once a
+            # container names any, and an inherited nofile above the host's cap fails the start.
             ulimits=[
-                docker.ContainerUlimitArgs(name="nproc", soft=size.pids_limit, hard=size.pids_limit)
+                docker.ContainerUlimitArgs(
+                    name="nproc", soft=size.pids_limit, hard=size.pids_limit
+                ),
+                docker.ContainerUlimitArgs(
+                    name="nofile", soft=size.nofile_limit, hard=size.nofile_limit
+                ),
             ],
             capabilities=docker.ContainerCapabilitiesArgs(drops=["ALL"]),
             security_opts=["no-new-privileges:true"],

@@ -59,6 +59,7 @@ def test_containers_are_hardened_and_sized_by_tier(
         assert {"name": "nproc", "soft": size.pids_limit, "hard": size.pids_limit} in inputs[
             "ulimits"
         ], where
+        assert {"name": "nofile", "soft": 4096, "hard": 4096} in inputs["ulimits"], where
         assert inputs["privileged"] is False, where
         assert inputs["capabilities"] == {"drops": ["ALL"]}, where
         assert "no-new-privileges:true" in inputs["securityOpts"], where
@@ -102,6 +103,7 @@ def test_one_private_network_per_tenant(planned: dict[str, PlannedStack], tier: 
     network = plain(only(stack, NETWORK))
     assert network["driver"] == "bridge" and network["internal"] is False
     assert network["options"]["com.docker.network.bridge.host_binding_ipv4"] == "127.0.0.1"
+    assert network["options"]["isolate"] == "true"  # Podman: no route to other tenants
     tenant = stack.outputs["tenantId"]
     assert network["name"] == f"afrex-{tenant}-net"
     for container in of_type(stack, CONTAINER):
