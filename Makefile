@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.afrex-installed
 
-.PHONY: setup plan check lint typecheck test
+.PHONY: setup engine plan check lint typecheck test
 
 $(STAMP): pyproject.toml $(wildcard policies/requirements.txt)
 	python3 -m venv $(VENV)
@@ -24,7 +24,16 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy .
 
-test: setup
+# A container engine for the tests that run the planned agent container for real
+# (Podman with runc, and busybox-static for the test image; about 20 s).
+engine:
+	@if command -v podman >/dev/null && command -v runc >/dev/null && [ -x /bin/busybox ]; then :; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			podman runc busybox-static >/dev/null; \
+	else echo "note: no podman/runc/busybox-static and no apt-get as root: engine tests skip"; fi
+
+test: setup engine
 	$(BIN)/pytest
 
 check: lint typecheck test
