@@ -43,8 +43,16 @@ def _catalog(info: ValidationInfo) -> Catalog:
     return catalog if isinstance(catalog, Catalog) else load_catalog()
 
 
-def _one_of(kind: str, value: str, choices: Any) -> str:
-    return f"unknown {kind} '{value}'; use one of {', '.join(choices)}"
+CATALOG_CHOICES = {"tier": "tiers", "vertical": "verticals", "support": "support"}
+
+
+def _catalog_choice(catalog: Catalog, field: str, value: str) -> str:
+    """`value` if the catalog section for `field` lists it, else a ValueError naming them."""
+    choices = getattr(catalog, CATALOG_CHOICES[field])
+    if value not in choices:
+        kind = "support level" if field == "support" else field
+        raise ValueError(f"unknown {kind} '{value}'; use one of {', '.join(choices)}")
+    return value
 
 
 class PlanChange(BaseModel):
@@ -67,10 +75,8 @@ class PlanChange(BaseModel):
     @model_validator(mode="after")
     def _known(self, info: ValidationInfo) -> PlanChange:
         catalog = _catalog(info)
-        if self.tier not in catalog.tiers:
-            raise ValueError(_one_of("tier", self.tier, catalog.tiers))
-        if self.support not in catalog.support:
-            raise ValueError(_one_of("support level", self.support, catalog.support))
+        _catalog_choice(catalog, "tier", self.tier)
+        _catalog_choice(catalog, "support", self.support)
         limit = catalog.tiers[self.tier].max_agents
         if self.agents > limit:
             raise ValueError(f"{self.agents} agents exceed the {self.tier} tier limit of {limit}")
@@ -113,29 +119,11 @@ class TenantSpec(BaseModel):
             raise ValueError(f"'{value}' is not an email address; use name@domain.tld")
         return value.lower()
 
-    @field_validator("tier")
+    @field_validator("tier", "vertical", "support")
     @classmethod
-    def _tier(cls, value: str, info: ValidationInfo) -> str:
-        tiers = _catalog(info).tiers
-        if value not in tiers:
-            raise ValueError(_one_of("tier", value, tiers))
-        return value
-
-    @field_validator("vertical")
-    @classmethod
-    def _vertical(cls, value: str, info: ValidationInfo) -> str:
-        verticals = _catalog(info).verticals
-        if value not in verticals:
-            raise ValueError(_one_of("vertical", value, verticals))
-        return value
-
-    @field_validator("support")
-    @classmethod
-    def _support(cls, value: str, info: ValidationInfo) -> str:
-        levels = _catalog(info).support
-        if value not in levels:
-            raise ValueError(_one_of("support level", value, levels))
-        return value
+    def _in_catalog(cls, value: str, info: ValidationInfo) -> str:
+        assert info.field_name is not None
+        return _catalog_choice(_catalog(info), info.field_name, value)
 
     @field_validator("agents")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,3 +18,13 @@ def make_stack(name: str, tenant: dict[str, Any], token_secret: bool = True) -> 
     config = {TENANT_KEY: tenant, TOKEN_KEY: token}
     secret = frozenset({TOKEN_KEY}) if token_secret else frozenset()
     return StackFile(name, ROOT / "stacks" / f"Pulumi.{name}.yaml", config, secret)
+
+
+def git(folder: Path, *args: str) -> None:
+    """Run git in `folder` as a throw-away identity."""
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t.tt", *args],
+        cwd=folder,
+        check=True,
+        capture_output=True,
+    )

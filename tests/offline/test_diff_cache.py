@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from afrex.offline import gitbase
 from afrex.offline.cache import PlanCache
 from afrex.offline.diff import diff_fleet
 from afrex.offline.fingerprint import code_digest, tenant_key
+from tests.helpers import git
 
 
 def _row(name: str, digest: str) -> dict[str, str]:
@@ -73,20 +73,12 @@ def test_keys_change_with_stack_catalog_or_code(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_checkout_exports_the_tree_at_a_ref(tmp_path: Path) -> None:
-    def git(*args: str) -> None:
-        subprocess.run(
-            ["git", "-c", "user.name=t", "-c", "user.email=t@t.tt", *args],
-            cwd=tmp_path,
-            check=True,
-            capture_output=True,
-        )
-
-    git("init", "-q")
+    git(tmp_path, "init", "-q")
     (tmp_path / "f.txt").write_text("one")
-    git("add", "f.txt")
-    git("commit", "-qm", "one")
+    git(tmp_path, "add", "f.txt")
+    git(tmp_path, "commit", "-qm", "one")
     (tmp_path / "f.txt").write_text("two")
-    git("commit", "-qam", "two")
+    git(tmp_path, "commit", "-qam", "two")
     with gitbase.checkout(tmp_path, "HEAD~1") as folder:
         assert (folder / "f.txt").read_text() == "one"
     assert not folder.exists()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from afrex.cli.main import app
 from afrex.offline.cache import PlanCache
 from afrex.offline.fleet import PARALLEL_MIN, plan_fleet
 from afrex.stackfiles import find_project, list_stacks
-from tests.helpers import ROOT
+from tests.helpers import ROOT, git
 
 runner = CliRunner()
 NORTHWIND = "cust-northwind-clinic-1772323200"
@@ -67,17 +66,9 @@ def test_plan_base_shows_what_a_change_does(
 ) -> None:
     folder = _project_copy(tmp_path)
 
-    def git(*args: str) -> None:
-        subprocess.run(
-            ["git", "-c", "user.name=t", "-c", "user.email=t@t.tt", *args],
-            cwd=folder,
-            check=True,
-            capture_output=True,
-        )
-
-    git("init", "-q")
-    git("add", ".")
-    git("commit", "-qm", "fleet")
+    git(folder, "init", "-q")
+    git(folder, "add", ".")
+    git(folder, "commit", "-qm", "fleet")
     stack = folder / "stacks" / f"Pulumi.{NORTHWIND}.yaml"
     stack.write_text(stack.read_text().replace("tier: starter", "tier: growth"))
     monkeypatch.setenv("AFREX_PROJECT", str(folder))
