@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -28,3 +30,31 @@ def git(folder: Path, *args: str) -> None:
         check=True,
         capture_output=True,
     )
+
+
+HEAVY = ("pulumi", "pulumi_aws", "pulumi_docker", "boto3", "botocore")
+CLI_PROBE = """
+from typer.testing import CliRunner
+from afrex.cli.main import app
+result = CliRunner().invoke(app, {args!r})
+assert result.exit_code == 0, result.output
+"""
+
+
+def heavy_imports(code: str) -> set[str]:
+    """Which slow-to-import packages a fresh interpreter holds after running `code`."""
+    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return set(json.loads(out.stdout.strip().splitlines()[-1])) & set(HEAVY)
+
+
+def cli_heavy_imports(args: list[str], pre: str = "") -> set[str]:
+    """`heavy_imports` of running `afrex <args>` (after `pre`)."""
+    return heavy_imports(pre + CLI_PROBE.format(args=args))
