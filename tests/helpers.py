@@ -32,6 +32,9 @@ def git(folder: Path, *args: str) -> None:
     )
 
 
+REPORT_MODULES = (
+    "import json, sys; print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))"
+)
 HEAVY = ("pulumi", "pulumi_aws", "pulumi_docker", "boto3", "botocore")
 CLI_PROBE = """
 from typer.testing import CliRunner
@@ -43,7 +46,7 @@ assert result.exit_code == 0, result.output
 
 def heavy_imports(code: str) -> set[str]:
     """Which slow-to-import packages a fresh interpreter holds after running `code`."""
-    probe = f"{code}\nimport json, sys\nprint(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    probe = f"{code}\n{REPORT_MODULES}"
     out = subprocess.run(
         [sys.executable, "-c", probe],
         cwd=ROOT,
