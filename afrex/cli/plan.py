@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from afrex.cli.output import console, emit_json, err_console, reported
 from afrex.errors import BadInput
+
+if TYPE_CHECKING:
+    from afrex.offline.cache import PlanCache
+    from afrex.stackfiles import Project
 
 
 def plan(
@@ -49,9 +53,14 @@ def plan(
     with reported():
         if changed_stacks and base is None:
             raise BadInput("--changed-stacks needs --base", "add --base <git ref>")
-        run = _plan_fleet(stack, workers, not no_cache)
+        from afrex.offline.cache import PlanCache
+        from afrex.stackfiles import find_project
+
+        project = find_project()
+        cache = PlanCache.for_project(project.root, enabled=not no_cache)
+        run = _plan_fleet(project, cache, stack, workers)
         head = _as_json(run.fleet)
-        diffs = _diff_against(base, head, not no_cache) if base else None
+        diffs = _diff_against(project, cache, base, head, stack) if base else None
     if changed_stacks and diffs is not None:
         typer.echo(json.dumps([d.stack for d in diffs if d.status in ("added", "changed")]))
         return
@@ -76,33 +85,28 @@ def plan(
         raise typer.Exit(code=code)
 
 
-def _plan_fleet(only: list[str] | None, workers: int | None, use_cache: bool) -> Any:
+def _plan_fleet(
+    project: Project, cache: PlanCache, only: list[str] | None, workers: int | None
+) -> Any:
     """Plan every (or only the named) stack, from the cache where nothing changed."""
     from afrex.catalog import load_catalog
-    from afrex.offline.cache import PlanCache
     from afrex.offline.fleet import plan_fleet
-    from afrex.stackfiles import find_project, list_stacks
+    from afrex.stackfiles import list_stacks
 
-    project = find_project()
-    catalog = load_catalog()
-    stacks = list_stacks(project, only)
-    cache = PlanCache.for_project(project.root, enabled=use_cache)
-    return plan_fleet(project, catalog, stacks, cache, workers)
+    return plan_fleet(project, load_catalog(), list_stacks(project, only), cache, workers)
 
 
-def _diff_against(ref: str, head: dict[str, Any], use_cache: bool) -> list[Any]:
-    """Per-tenant diff between the plan at `ref` (run by that ref's code) and this one."""
-    from afrex.offline.cache import PlanCache
+def _diff_against(
+    project: Project, cache: PlanCache, ref: str, head: dict[str, Any], only: list[str] | None
+) -> list[Any]:
+    """Per-tenant diff between the plan at `ref` (run by that ref's code) and this one;
+    with `--stack`, only those stacks are compared."""
     from afrex.offline.diff import diff_fleet
     from afrex.offline.gitbase import plan_at
-    from afrex.stackfiles import find_project
 
-    project = find_project()
-    cache = PlanCache.for_project(project.root, enabled=use_cache)
     base = plan_at(project.root, ref, cache.folder)
-    planned = {t["stack"] for t in head["tenants"]}
-    if len(planned) < len(base.get("tenants", [])) and planned:
-        base = {**base, "tenants": [t for t in base["tenants"] if t["stack"] in planned]}
+    if only:
+        base = {**base, "tenants": [t for t in base.get("tenants", []) if t["stack"] in only]}
     return diff_fleet(base, head)
 
 

@@ -71,6 +71,7 @@ def test_plan_base_shows_what_a_change_does(
     git(folder, "commit", "-qm", "fleet")
     stack = folder / "stacks" / f"Pulumi.{NORTHWIND}.yaml"
     stack.write_text(stack.read_text().replace("tier: starter", "tier: growth"))
+    (folder / "stacks" / "Pulumi.cust-globex-finance-1769904000.yaml").unlink()  # offboarded
     monkeypatch.setenv("AFREX_PROJECT", str(folder))
 
     listed = runner.invoke(app, ["plan", "--base", "HEAD", "--changed-stacks"])
@@ -81,6 +82,7 @@ def test_plan_base_shows_what_a_change_does(
     assert result.exit_code == 0, result.output
     diffs = {d["stack"]: d for d in json.loads(result.stdout)["diff"]}
     assert diffs["cust-acme-legal-1767225600"]["status"] == "unchanged"
+    assert diffs["cust-globex-finance-1769904000"]["status"] == "removed"
     northwind = diffs[NORTHWIND]
     assert northwind["status"] == "changed"
     assert "docker:index:Container agents-claims-processor" in northwind["added"]
