@@ -21,11 +21,10 @@ from typing import Any, Protocol
 import yaml
 
 from afrex.errors import BadInput, OperationFailed
+from afrex.secretvalues import SECRET_PLACEHOLDER, is_secret, mask_secrets
 
 BACKEND_ENV = "PULUMI_BACKEND_URL"
 LOCAL_STATE = ".pulumi-state"
-SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_PLACEHOLDER = "[secret]"
 STACK_TYPE = "pulumi:pulumi:Stack"
 
 
@@ -46,17 +45,6 @@ class StateBackend(Protocol):
     def read(self, stack: str) -> StackState | None: ...
 
 
-def mask(value: Any) -> Any:
-    """Replace each secret (`{sig: ..., ciphertext|plaintext}`) with `[secret]`."""
-    if isinstance(value, dict):
-        if SECRET_SIG_KEY in value:
-            return SECRET_PLACEHOLDER
-        return {key: mask(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [mask(item) for item in value]
-    return value
-
-
 def parse_checkpoint(stack: str, raw: bytes) -> StackState:
     """A stack's state from its checkpoint (CheckpointV3) or `pulumi stack export` JSON."""
     try:
@@ -72,12 +60,10 @@ def parse_checkpoint(stack: str, raw: bytes) -> StackState:
     resources = deployment.get("resources") or []
     root: dict[str, Any] = next((r for r in resources if r.get("type") == STACK_TYPE), {})
     outputs = root.get("outputs") or {}
-    secret = tuple(
-        sorted(k for k, v in outputs.items() if isinstance(v, dict) and SECRET_SIG_KEY in v)
-    )
+    secret = tuple(sorted(k for k, v in outputs.items() if is_secret(v)))
     return StackState(
         stack=stack,
-        outputs=mask(outputs),
+        outputs=mask_secrets(outputs),
         secret_outputs=secret,
         updated=str((deployment.get("manifest") or {}).get("time", "")),
         resources=sum(1 for r in resources if r.get("custom")),

@@ -14,14 +14,9 @@ from typing import Any
 
 from afrex.catalog import Catalog
 from afrex.offline.analyzer import PackInfo, PolicyPackProcess, Violation, find_policy_pack
-from afrex.offline.runtime import (
-    PlannedResource,
-    PlannedStack,
-    mask_secrets,
-    run_stack,
-    unwrap_secrets,
-)
+from afrex.offline.runtime import PlannedResource, PlannedStack, run_stack
 from afrex.pricing import monthly_recurring, plan_price
+from afrex.secretvalues import mask_secrets, unwrap_secrets
 from afrex.spec import parse_tenant
 from afrex.stackfiles import Project, StackFile
 

@@ -19,11 +19,9 @@ from google.protobuf import json_format
 from pulumi.runtime import mocks, settings
 from pulumi.runtime.sync_await import _sync_await
 
+from afrex.secretvalues import SECRET_PLACEHOLDER
 from afrex.stackfiles import Project, StackFile
 
-SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
-SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-SECRET_PLACEHOLDER = "[secret]"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 
@@ -53,32 +51,6 @@ class PlannedStack:
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: list[str] = field(default_factory=list)
     error: str | None = None
-
-
-def is_secret(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
-
-
-def mask_secrets(value: Any) -> Any:
-    """Replace every secret-marked value with `[secret]` (for display and JSON)."""
-    if is_secret(value):
-        return SECRET_PLACEHOLDER
-    if isinstance(value, dict):
-        return {key: mask_secrets(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [mask_secrets(item) for item in value]
-    return value
-
-
-def unwrap_secrets(value: Any) -> Any:
-    """The values inside secret markers (for checks that must read them)."""
-    if is_secret(value):
-        return unwrap_secrets(value.get("value"))
-    if isinstance(value, dict):
-        return {key: unwrap_secrets(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [unwrap_secrets(item) for item in value]
-    return value
 
 
 def _fake_hex(*parts: str, length: int = 64) -> str:

@@ -16,8 +16,9 @@ import pytest
 
 from afrex.errors import BadInput, OperationFailed
 from afrex.offline.runtime import run_stack
+from afrex.secretvalues import SECRET_SIG, SECRET_SIG_KEY
 from afrex.stackfiles import Project, read_stack
-from afrex.state import SECRET_SIG_KEY, backend_url, open_backend, parse_checkpoint
+from afrex.state import backend_url, open_backend, parse_checkpoint
 from tests.helpers import ROOT
 
 STACK = "cust-northwind-clinic-1772323200"
@@ -28,7 +29,7 @@ def checkpoint(project: Project) -> dict[str, Any]:
     planned = run_stack(read_stack(ROOT / "stacks" / f"Pulumi.{STACK}.yaml"), project)
     outputs = dict(planned.outputs)
     outputs["gatewayToken"] = {
-        SECRET_SIG_KEY: "1b47061264138c4ac30d75fd1eb44270",
+        SECRET_SIG_KEY: SECRET_SIG,
         "ciphertext": CIPHERTEXT,
     }
     stack_urn = f"urn:pulumi:{STACK}::afrex::pulumi:pulumi:Stack::afrex-{STACK}"

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from afrex.catalog import Catalog
-from afrex.offline.runtime import PlannedResource, PlannedStack, is_secret, unwrap_secrets
+from afrex.offline.runtime import PlannedResource, PlannedStack
+from afrex.secretvalues import is_secret, unwrap_secrets
 from tests.components.conftest import TENANTS, of_type
 
 TIERS = list(TENANTS)

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from afrex.offline.runtime import PlannedStack, run_stack, unwrap_secrets
+from afrex.offline.runtime import PlannedStack, run_stack
+from afrex.secretvalues import unwrap_secrets
 from afrex.stackfiles import Project
 from tests.engine import TEST_IMAGE, TEST_LABEL, Engine, engine
 from tests.helpers import make_stack

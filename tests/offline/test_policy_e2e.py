@@ -35,13 +35,12 @@ from afrex.offline.analyzer import (
     find_policy_pack,
 )
 from afrex.offline.runtime import (
-    SECRET_SIG,
-    SECRET_SIG_KEY,
     PlaceholderMocks,
     PlannedResource,
     RecordingMonitor,
     run_stack,
 )
+from afrex.secretvalues import SECRET_SIG, SECRET_SIG_KEY
 from afrex.spec import TenantSpec
 from afrex.stackfiles import Project, list_stacks
 from components.hosted_tenant import HostedTenant, HostedTenantArgs
