@@ -26,6 +26,10 @@ class AfrexError(Exception):
     def __str__(self) -> str:
         return f"{self.message}; {self.hint}" if self.hint else self.message
 
+    def lines(self) -> list[str]:
+        """The error as printed: one line (a config error: one per problem)."""
+        return [str(self)]
+
 
 class BadInput(AfrexError):
     """The operator asked for something invalid; nothing was changed."""

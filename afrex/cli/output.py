@@ -15,7 +15,7 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 import typer
 from rich.console import Console
 
-from afrex.errors import AfrexError, ConfigError
+from afrex.errors import AfrexError
 
 DEBUG_ENV = "AFREX_DEBUG"
 P = ParamSpec("P")
@@ -40,8 +40,7 @@ def emit_json(data: Any) -> None:
 
 def fail(error: AfrexError) -> NoReturn:
     """Print a one-line error (one per problem for config errors) and exit."""
-    lines = error.lines() if isinstance(error, ConfigError) else [str(error)]
-    for line in lines:
+    for line in error.lines():
         err_console.print(f"[bold red]error:[/] {line}", markup=True, highlight=False)
     raise typer.Exit(code=error.exit_code)
 

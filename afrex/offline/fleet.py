@@ -49,8 +49,8 @@ def _plan_one(stack: StackFile, project: Project, catalog: Catalog) -> tuple[Ten
     try:
         return plan_tenant(stack, project, catalog), False
     except AfrexError as error:
-        lines = error.lines() if isinstance(error, ConfigError) else [str(error)]
-        return TenantPlan(stack=stack.name, error="\n".join(lines)), isinstance(error, ConfigError)
+        bad_input = isinstance(error, ConfigError)
+        return TenantPlan(stack=stack.name, error="\n".join(error.lines())), bad_input
 
 
 def _plan_chunk(root: str, paths: list[str]) -> list[tuple[dict[str, Any], bool]]:
