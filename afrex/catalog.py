@@ -14,16 +14,18 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from afrex.errors import ConfigError, validation_problems
+from afrex.yamlsafe import parse_yaml, read_regular_file
 
 DEFAULT_CATALOG = Path(__file__).with_name("catalog.yaml")
 AGENT_NAME_PATTERN = r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$"
 
-Percent = Annotated[Decimal, Field(ge=0, le=100)]
-Money = Annotated[Decimal, Field(ge=0, decimal_places=2)]
+# Bounds keep every sum and product of prices well inside Decimal's 28 digits.
+MAX_MONEY = Decimal("1000000000")
+Percent = Annotated[Decimal, Field(ge=0, le=100, allow_inf_nan=False)]
+Money = Annotated[Decimal, Field(ge=0, le=MAX_MONEY, decimal_places=2, allow_inf_nan=False)]
 
 
 class _Model(BaseModel):
@@ -33,9 +35,13 @@ class _Model(BaseModel):
 class ContainerSize(_Model):
     """Resource limits of one agent container of a tier."""
 
-    memory_mb: int = Field(ge=256, description="Hard memory cap in MB (no swap beyond it).")
+    memory_mb: int = Field(
+        ge=256, le=1048576, description="Hard memory cap in MB (no swap beyond it)."
+    )
     cpus: Decimal = Field(gt=0, le=16, description="CPU quota, in cores.")
-    pids_limit: int = Field(ge=32, description="Most processes an agent container may run.")
+    pids_limit: int = Field(
+        ge=32, le=4194304, description="Most processes an agent container may run."
+    )
     nofile_limit: int = Field(
         ge=256, le=1048576, description="Most files and sockets an agent may hold open."
     )
@@ -44,13 +50,15 @@ class ContainerSize(_Model):
 class Tier(_Model):
     """A plan customers buy: price, agent allowance, SLA and container size."""
 
-    agents_included: int = Field(ge=1, description="Agents the monthly price includes.")
-    max_agents: int = Field(ge=1, description="Tier limit enforced by scaling and policy.")
+    agents_included: int = Field(ge=1, le=1000, description="Agents the monthly price includes.")
+    max_agents: int = Field(ge=1, le=1000, description="Tier limit enforced by scaling and policy.")
     monthly_price: Money = Field(description="Price per month for the included agents.")
     overage_per_agent: Money | None = Field(
         default=None, description="Monthly price of each agent above the included ones."
     )
-    sla_uptime_pct: Decimal = Field(gt=0, lt=100, description="Monthly uptime target, %.")
+    sla_uptime_pct: Decimal = Field(
+        gt=0, lt=100, max_digits=12, description="Monthly uptime target, %."
+    )
     container: ContainerSize = Field(description="Per-agent container limits.")
 
     @model_validator(mode="after")
@@ -82,7 +90,7 @@ class BillingTerms(_Model):
 
 
 class CreditStep(_Model):
-    below_uptime_pct: Decimal = Field(gt=0, lt=100)
+    below_uptime_pct: Decimal = Field(gt=0, lt=100, max_digits=12)
     credit_pct: Percent
 
 
@@ -92,7 +100,7 @@ class SlaCredits(_Model):
 
 
 class PortalValue(_Model):
-    human_time_multiplier: Decimal = Field(gt=0)
+    human_time_multiplier: Decimal = Field(gt=0, le=1000)
     hourly_rate: Money
 
 
@@ -102,7 +110,7 @@ class BurnWindow(_Model):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]+$")
     long_seconds: int = Field(ge=300, le=86400)
     short_seconds: int = Field(ge=60, le=86400)
-    burn_rate: Decimal = Field(gt=0)
+    burn_rate: Decimal = Field(gt=0, le=10000)
 
     @model_validator(mode="after")
     def _short_below_long(self) -> BurnWindow:
@@ -140,13 +148,13 @@ class Gateway(_Model):
     health_path: str
     heap_share_pct: int = Field(ge=25, le=90)
     log_max_size: str
-    log_max_files: int = Field(ge=1)
+    log_max_files: int = Field(ge=1, le=100)
 
 
 class Backups(_Model):
-    retention_days: int = Field(ge=1)
-    noncurrent_retention_days: int = Field(ge=1)
-    abort_multipart_days: int = Field(ge=1)
+    retention_days: int = Field(ge=1, le=36500)
+    noncurrent_retention_days: int = Field(ge=1, le=36500)
+    abort_multipart_days: int = Field(ge=1, le=36500)
     bucket_prefix: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{2,20}$")
 
 
@@ -221,12 +229,9 @@ def catalog_path() -> Path:
 
 
 @lru_cache(maxsize=8)
-def _load(path: Path, mtime_ns: int) -> Catalog:
-    raw = path.read_bytes()
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as error:
-        raise ConfigError(str(path), [f"not valid YAML ({error})"]) from None
+def _load(path: Path, mtime_ns: int, size: int) -> Catalog:
+    raw = read_regular_file(path)
+    data = parse_yaml(raw, str(path))
     if not isinstance(data, dict):
         raise ConfigError(str(path), ["the catalog must be a mapping of sections"])
     data["digest"] = hashlib.sha256(raw).hexdigest()
@@ -240,9 +245,9 @@ def load_catalog(path: Path | None = None) -> Catalog:
     """Load and validate the catalog (cached until the file changes)."""
     target = (path or catalog_path()).resolve()
     try:
-        mtime = target.stat().st_mtime_ns
-    except FileNotFoundError:
+        info = target.stat()
+    except OSError:
         raise ConfigError(
-            str(target), ["file not found; set AFREX_CATALOG or restore it"]
+            str(target), ["file not found; set AFREX_CATALOG to the catalog file or restore it"]
         ) from None
-    return _load(target, mtime)
+    return _load(target, info.st_mtime_ns, info.st_size)
