@@ -15,7 +15,7 @@ import typer
 from rich.table import Column, Table
 
 from afrex.billing import money
-from afrex.cli.output import console, emit_json, reported
+from afrex.cli.output import console, emit_json, line, reported, styled
 
 if TYPE_CHECKING:
     from afrex.billing.invoice import Invoice
@@ -65,8 +65,11 @@ def _render_quote(q: Quote) -> None:
     plan = q.plan
     billing = "annual" if q.annual else "monthly"
     console.print(
-        f"[bold]Quote:[/] {plan.tier}, {plan.agents} agents, {plan.vertical}, "
-        f"{plan.support_level} support, {billing} billing"
+        line(
+            ("Quote:", "bold"),
+            f" {plan.tier}, {plan.agents} agents, {plan.vertical}, "
+            f"{plan.support_level} support, {billing} billing",
+        )
     )
     table = Table("item", Column("amount", justify="right"))
     lines = q.lines()
@@ -75,7 +78,7 @@ def _render_quote(q: Quote) -> None:
     table.add_row("subtotal", money(q.subtotal))
     for label, amount in lines[5:]:
         table.add_row(label, money(amount))
-    table.add_row("[bold]monthly total[/]", f"[bold]{money(q.monthly_total)}[/]")
+    table.add_row(styled("monthly total", "bold"), styled(money(q.monthly_total), "bold"))
     table.add_row("annual total (12 months)", money(q.annual_total))
     table.add_row("cost per agent per month", money(q.cost_per_agent))
     console.print(table)
@@ -105,12 +108,12 @@ def _render_compare(agents: int, options: list[TierOption]) -> None:
     table = Table(title=f"Tiers for {agents} agent(s)", title_justify="left")
     table.add_column("tier")
     table.add_column(f"holds {agents}?")
-    for name in ("monthly", "per year", "per year, annual billing", "per agent / month"):
-        table.add_column(name, justify="right")
+    for column in ("monthly", "per year", "per year, annual billing", "per agent / month"):
+        table.add_column(column, justify="right")
     for o in options:
         plan = o.quote.plan
         fits = "yes" if o.fits else f"no: {o.reason} (priced at {plan.agents})"
-        name = f"[bold green]{o.tier} (cheapest)[/]" if o.cheapest else o.tier
+        name = styled(f"{o.tier} (cheapest)", "bold green") if o.cheapest else styled(o.tier)
         table.add_row(
             name,
             fits,
@@ -175,14 +178,14 @@ def _render_invoice(inv: Invoice) -> None:
     table = Table(title=f"{inv.id}  {inv.company}", title_justify="left")
     table.add_column("item")
     table.add_column("amount", justify="right")
-    for index, line in enumerate(inv.charges):
+    for index, charge in enumerate(inv.charges):
         table.add_row(
-            line.description, money(line.amount), end_section=index == len(inv.charges) - 1
+            charge.description, money(charge.amount), end_section=index == len(inv.charges) - 1
         )
     table.add_row("subtotal", money(inv.subtotal))
-    for line in inv.adjustments:
-        table.add_row(line.description, money(line.amount))
-    table.add_row("[bold]total due[/]", f"[bold]{money(inv.total)}[/]")
+    for adjustment in inv.adjustments:
+        table.add_row(adjustment.description, money(adjustment.amount))
+    table.add_row(styled("total due", "bold"), styled(money(inv.total), "bold"))
     console.print(table)
     console.print(f"SLA: {inv.sla.note}")
 
@@ -197,7 +200,7 @@ def _render_run(run: InvoiceRun) -> None:
             sla += f", {inv.sla.credit_pct}% credit"
         table.add_row(inv.id, str(inv.days_billed), money(inv.subtotal), sla, money(inv.total))
     total = sum((i.total for i in run.invoices), Decimal("0.00"))
-    table.add_row("[bold]total[/]", "", "", "", f"[bold]{money(total)}[/]")
+    table.add_row(styled("total", "bold"), "", "", "", styled(money(total), "bold"))
     console.print(table)
     for tenant_id, reason in run.skipped.items():
         console.print(f"not billed: {tenant_id} ({reason})")
@@ -220,8 +223,11 @@ def _render_revenue(report: Revenue) -> None:
     for title, slices in (("by tier", report.by_tier), ("by vertical", report.by_vertical)):
         _render_slices(f"Revenue {title}", slices)
     console.print(
-        f"[bold]fleet:[/] {len(report.by_tenant)} tenants, MRR {money(report.mrr)}, "
-        f"ARR {money(report.arr)}: {report.progress_pct}% of the {money(report.goal)} goal"
+        line(
+            ("fleet:", "bold"),
+            f" {len(report.by_tenant)} tenants, MRR {money(report.mrr)}, "
+            f"ARR {money(report.arr)}: {report.progress_pct}% of the {money(report.goal)} goal",
+        )
     )
     if report.gap:
         ways = ", ".join(f"{n:,} {tier}" for tier, n in report.to_close.items())
@@ -229,7 +235,7 @@ def _render_revenue(report: Revenue) -> None:
             f"gap {money(report.gap)}: closed by any one of {ways} new customers at list price"
         )
     else:
-        console.print("[bold green]the ARR goal is reached[/]")
+        console.print(styled("the ARR goal is reached", "bold green"))
 
 
 def _render_slices(title: str, slices: list[Slice]) -> None:

@@ -1,11 +1,21 @@
 """One output object for every command: tables for people, JSON for machines,
-diagnostics on stderr, and the one place errors become exit codes."""
+diagnostics on stderr, and the one place errors become exit codes.
+
+Text is literal. Both consoles are `LiteralConsole`s: every plain string they
+render (a printed line, a table cell, a title) is shown exactly as written:
+square brackets are not Rich markup, `:name:` is not an emoji, and control
+characters (an escape sequence in a company name) are shown as `\\x1b`, never
+sent to the terminal. Styling is explicit, with `styled()` and `line()`, whose
+text parts are made literal the same way. Commands never print user text any
+other way.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +24,8 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.style import Style
+from rich.text import Text
 
 from afrex.errors import AfrexError
 
@@ -21,10 +33,52 @@ DEBUG_ENV = "AFREX_DEBUG"
 P = ParamSpec("P")
 R = TypeVar("R")
 
+# C0 controls but tab and newline, DEL, and the C1 controls (ESC, CSI, OSC, ...).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def literal(text: object, one_line: bool = False) -> str:
+    """`text` with every control character shown as an escape (`\\x1b`), never obeyed;
+    `one_line` also shows tabs and newlines as `\\t` / `\\n`."""
+    pattern = _CONTROL_OR_NEWLINE if one_line else _CONTROL
+    return pattern.sub(lambda m: repr(m.group())[1:-1], str(text))
+
+
+def styled(text: object, style: str | Style = "") -> Text:
+    """`text`, literal, in `style` (e.g. "bold", "red")."""
+    return Text(literal(text), style=style)
+
+
+def line(*parts: object | tuple[object, str]) -> Text:
+    """One line from parts: plain values, or `(value, style)` pairs; every part literal."""
+    out = Text()
+    for part in parts:
+        if isinstance(part, tuple):
+            value, style = part
+            out.append(literal(value), style=style)
+        else:
+            out.append(literal(part))
+    return out
+
+
+class LiteralConsole(Console):
+    """A Rich console that never reads markup or emoji codes in strings, and shows
+    control characters as escapes."""
+
+    def render_str(self, text: str, **options: Any) -> Text:
+        options.update(markup=False, emoji=False)
+        return super().render_str(literal(text), **options)
+
+
 # A fixed, wide layout when not on a terminal (CI logs, pipes, tests).
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+console = LiteralConsole(
+    highlight=False, markup=False, emoji=False, width=None if sys.stdout.isatty() else 160
+)
 # Errors are one line each, never wrapped, whatever the terminal width.
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+err_console = LiteralConsole(
+    stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True
+)
 
 
 def _plain(value: Any) -> Any:
@@ -34,14 +88,19 @@ def _plain(value: Any) -> Any:
 
 
 def emit_json(data: Any) -> None:
-    """Machine output: stable, sorted keys, Decimals as strings, on stdout."""
+    """Machine output: stable, sorted keys, Decimals as strings, ASCII-escaped, on stdout."""
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=True, default=_plain) + "\n")
+
+
+def warn(message: object) -> None:
+    """One warning line on stderr."""
+    err_console.print(line(("warning:", "bold yellow"), " ", literal(message, one_line=True)))
 
 
 def fail(error: AfrexError) -> NoReturn:
     """Print a one-line error (one per problem for config errors) and exit."""
-    for line in error.lines():
-        err_console.print(f"[bold red]error:[/] {line}", markup=True, highlight=False)
+    for text in error.lines():
+        err_console.print(line(("error:", "bold red"), " ", literal(text, one_line=True)))
     raise typer.Exit(code=error.exit_code)
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from afrex.cli.output import console, emit_json, err_console, reported
+from afrex.cli.output import console, emit_json, err_console, line, literal, reported, styled
 from afrex.errors import BadInput
 
 if TYPE_CHECKING:
@@ -73,13 +73,16 @@ def plan(
         if diffs is not None:
             _render_diff(diffs, base or "")
         err_console.print(
-            f"[dim]planned {run.planned} tenant(s) on {run.workers} process(es), "
-            f"{run.cached} from the plan cache[/]"
+            styled(
+                f"planned {run.planned} tenant(s) on {run.workers} process(es), "
+                f"{run.cached} from the plan cache",
+                "dim",
+            )
         )
     for tenant in run.fleet.tenants:
         if tenant.error:
-            for line in tenant.error.splitlines():
-                err_console.print(f"[bold red]error:[/] {line}")
+            for text in tenant.error.splitlines():
+                err_console.print(line(("error:", "bold red"), " ", literal(text, one_line=True)))
     code = exit_code(run.fleet, run.bad_input)
     if code:
         raise typer.Exit(code=code)
@@ -160,7 +163,7 @@ def _render(fleet: Any, shown: set[str] | None = None) -> None:
     """Per tenant a table of what it would create (only `shown` ones), then the fleet."""
     from afrex.offline.plan import PLACEHOLDER_NOTE
 
-    console.print(f"[dim]{PLACEHOLDER_NOTE}[/]")
+    console.print(styled(PLACEHOLDER_NOTE, "dim"))
     for tenant in fleet.planned:
         if shown is not None and tenant.stack not in shown:
             continue
@@ -177,10 +180,13 @@ def _render(fleet: Any, shown: set[str] | None = None) -> None:
         console.print(table)
     totals = fleet.totals()
     console.print(
-        f"[bold]fleet:[/] {totals['tenants']} tenants, {totals['agents']} agents, "
-        f"{totals['resources']} resources to create, MRR ${totals['mrr']:,.2f} "
-        f"(ARR ${totals['arr']:,.2f})"
-        + (f", [red]{totals['failed']} failed[/]" if totals["failed"] else "")
+        line(
+            ("fleet:", "bold"),
+            f" {totals['tenants']} tenants, {totals['agents']} agents, "
+            f"{totals['resources']} resources to create, MRR ${totals['mrr']:,.2f} "
+            f"(ARR ${totals['arr']:,.2f})",
+            (f", {totals['failed']} failed" if totals["failed"] else "", "red"),
+        )
     )
 
 
@@ -205,22 +211,28 @@ def _render_violations(fleet: Any) -> None:
         for v in ordered:
             style = LEVEL_STYLE.get(v.level, "")
             resource = v.resource.removeprefix(f"{tenant.stack}-") or "(stack)"
-            table.add_row(v.policy, f"[{style}]{v.level}[/]", resource, v.message)
+            table.add_row(v.policy, styled(v.level, style), resource, v.message)
         console.print(table)
     totals = fleet.totals()
     mandatory, advisory = totals["mandatory_violations"], totals["advisory_violations"]
-    verdict = "[bold red]blocked[/]" if fleet.blocked else "[bold green]passed[/]"
+    verdict = styled("blocked", "bold red") if fleet.blocked else styled("passed", "bold green")
     console.print(
-        f"[bold]policy:[/] {fleet.policy.name} {fleet.policy.version}, "
-        f"{len(fleet.policy.policies)} rules over {len(fleet.planned)} tenants: "
-        f"{mandatory} mandatory, {advisory} advisory violation(s); {verdict}"
+        line(
+            ("policy:", "bold"),
+            f" {fleet.policy.name} {fleet.policy.version}, "
+            f"{len(fleet.policy.policies)} rules over {len(fleet.planned)} tenants: "
+            f"{mandatory} mandatory, {advisory} advisory violation(s); ",
+        )
+        + verdict
     )
 
 
 def _render_diff(diffs: list[Any], ref: str) -> None:
     """What the change does to each tenant, compared with `ref`."""
     changed = [d for d in diffs if d.status != "unchanged"]
-    console.print(f"[bold]changes against {ref}:[/] {len(changed)} of {len(diffs)} tenant(s)")
+    console.print(
+        line((f"changes against {ref}:", "bold"), f" {len(changed)} of {len(diffs)} tenant(s)")
+    )
     marks = (("added", "+", "green"), ("changed", "~", "yellow"), ("removed", "-", "red"))
     for diff in changed:
         console.print(
@@ -229,4 +241,4 @@ def _render_diff(diffs: list[Any], ref: str) -> None:
         )
         for attribute, mark, style in marks:
             for resource in getattr(diff, attribute):
-                console.print(f"    [{style}]{mark} {resource}[/]")
+                console.print(line("    ", (f"{mark} {resource}", style)))
