@@ -9,7 +9,8 @@ against the catalog, and every problem is reported as `afrex:tenant.<field>:
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+import unicodedata
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import (
@@ -27,14 +28,48 @@ from afrex.errors import ConfigError, validation_problems
 
 TENANT_KEY = "afrex:tenant"
 TOKEN_KEY = "afrex:gatewayToken"
-TENANT_ID_PATTERN = re.compile(r"^cust-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)-(?P<ts>\d{9,11})$")
-EMAIL_PATTERN = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+# Every pattern is matched with `fullmatch`: `$` alone would let a final newline through.
+TENANT_ID_PATTERN = re.compile(r"cust-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)-(?P<ts>\d{9,11})")
+EMAIL_PATTERN = re.compile(
+    r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}"
+)
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# A change may be dated at most this far past the clock (skew between operators'
+# machines); changes are never scheduled ahead, so plan, revenue and invoices agree.
+CLOCK_SKEW = timedelta(minutes=5)
 BillingCycle = Literal["monthly", "annual"]
 
 
 def slugify(company: str) -> str:
-    """The seed's slug: lower case, runs of other characters become one dash."""
-    return re.sub(r"[^a-z0-9]+", "-", company.lower()).strip("-")
+    """The seed's slug: lower case ASCII (accents dropped), other runs become one dash."""
+    ascii_name = unicodedata.normalize("NFKD", company).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+
+
+def slug_limit(catalog: Catalog) -> int:
+    """Longest slug whose bucket name `<prefix>-cust-<slug>-<10 digits>` fits in 63."""
+    return 63 - len(f"{catalog.backups.bucket_prefix}-cust--") - 10
+
+
+def tenant_slug(company: str, catalog: Catalog) -> str:
+    """The slug a company's tenant id carries: `slugify`, cut to fit a bucket name."""
+    return slugify(company)[: slug_limit(catalog)].strip("-")
+
+
+def check_text(value: str, what: str) -> str:
+    """`value` if it holds no control characters (newlines, escapes), else a ValueError."""
+    bad = CONTROL_CHARACTERS.search(value)
+    if bad:
+        raise ValueError(
+            f"{what} contains the control character {bad.group()!r}; use plain text on one line"
+        )
+    return value
+
+
+def _now(info: ValidationInfo) -> datetime:
+    context = info.context or {}
+    now = context.get("now")
+    return now if isinstance(now, datetime) else datetime.now(UTC)
 
 
 def _catalog(info: ValidationInfo) -> Catalog:
@@ -103,9 +138,9 @@ class TenantSpec(BaseModel):
     @field_validator("tenant_id")
     @classmethod
     def _tenant_id(cls, value: str, info: ValidationInfo) -> str:
-        if not TENANT_ID_PATTERN.match(value):
+        if not TENANT_ID_PATTERN.fullmatch(value):
             raise ValueError(
-                f"'{value}' is not a tenant id; stack names look like cust-<slug>-<unix seconds>"
+                f"{value!r} is not a tenant id; stack names look like cust-<slug>-<unix seconds>"
             )
         bucket = f"{_catalog(info).backups.bucket_prefix}-{value}"
         if len(bucket) > 63:
@@ -115,9 +150,19 @@ class TenantSpec(BaseModel):
     @field_validator("contact")
     @classmethod
     def _email(cls, value: str) -> str:
-        if not EMAIL_PATTERN.match(value):
-            raise ValueError(f"'{value}' is not an email address; use name@domain.tld")
+        if not EMAIL_PATTERN.fullmatch(value):
+            raise ValueError(f"{value!r} is not an email address; use name@domain.tld")
         return value.lower()
+
+    @field_validator("company")
+    @classmethod
+    def _company(cls, value: str) -> str:
+        check_text(value, "the company name")
+        if value != value.strip():
+            raise ValueError(f"{value!r} has spaces at its ends; remove them")
+        if not slugify(value):
+            raise ValueError(f"{value!r} has no letters or digits to make a tenant id from")
+        return value
 
     @field_validator("tier", "vertical", "support")
     @classmethod
@@ -128,11 +173,11 @@ class TenantSpec(BaseModel):
     @field_validator("agents")
     @classmethod
     def _agent_names(cls, value: list[str]) -> list[str]:
-        bad = [name for name in value if not re.match(AGENT_NAME_PATTERN, name)]
+        bad = [name for name in value if not re.fullmatch(AGENT_NAME_PATTERN, name)]
         if bad:
             raise ValueError(
-                f"invalid agent name(s) {', '.join(bad)}; use 3-40 lower-case letters, "
-                "digits and dashes"
+                f"invalid agent name(s) {', '.join(repr(n) for n in bad)}; use 3-40 lower-case "
+                "letters, digits and dashes"
             )
         duplicates = sorted({name for name in value if value.count(name) > 1})
         if duplicates:
@@ -152,6 +197,25 @@ class TenantSpec(BaseModel):
             count = catalog.tiers[tier].agents_included
             data = {**data, "agents": catalog.default_agents(vertical, count)}
         return data
+
+    @model_validator(mode="after")
+    def _id_agrees(self, info: ValidationInfo) -> TenantSpec:
+        match = TENANT_ID_PATTERN.fullmatch(self.tenant_id)
+        assert match is not None  # checked by the field validator
+        expected = tenant_slug(self.company, _catalog(info))
+        if match["slug"] != expected:
+            raise ValueError(
+                f"tenant_id: stack name {self.tenant_id} does not match the company "
+                f"{self.company!r}, whose tenant ids are cust-{expected}-<unix seconds>; "
+                "rename the stack file or correct the company"
+            )
+        latest = _now(info) + CLOCK_SKEW
+        if self.provisioned_at > latest:
+            raise ValueError(
+                f"tenant_id: {self.tenant_id} was made at {_iso(self.provisioned_at)}, "
+                "in the future; tenant ids carry the unix seconds of their creation"
+            )
+        return self
 
     @model_validator(mode="after")
     def _plan_consistent(self, info: ValidationInfo) -> TenantSpec:
@@ -178,6 +242,17 @@ class TenantSpec(BaseModel):
         times = [change.effective for change in self.history]
         if times != sorted(times) or len(set(times)) != len(times):
             raise ValueError("history: entries must be in strictly increasing effective order")
+        if times[0] < self.provisioned_at:
+            raise ValueError(
+                f"history: the first change ({_iso(times[0])}) is before the tenant was made "
+                f"({_iso(self.provisioned_at)}, the time in its id); date it at or after that"
+            )
+        latest = _now(info) + CLOCK_SKEW
+        if times[-1] > latest:
+            raise ValueError(
+                f"history: a change dated {_iso(times[-1])} is in the future; changes are "
+                "recorded when they take effect, not scheduled ahead"
+            )
         last = self.history[-1]
         if (last.tier, last.agents, last.support) != (
             current.tier,
@@ -193,7 +268,7 @@ class TenantSpec(BaseModel):
     @property
     def provisioned_at(self) -> datetime:
         """When the tenant was created: the unix seconds in its id."""
-        match = TENANT_ID_PATTERN.match(self.tenant_id)
+        match = TENANT_ID_PATTERN.fullmatch(self.tenant_id)
         assert match is not None  # checked by the field validator
         return datetime.fromtimestamp(int(match["ts"]), tz=UTC)
 
@@ -201,10 +276,20 @@ class TenantSpec(BaseModel):
         return f"{catalog.backups.bucket_prefix}-{self.tenant_id}"
 
 
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
 def parse_tenant(
-    tenant_id: str, config: dict[str, Any], catalog: Catalog | None = None, source: str = ""
+    tenant_id: str,
+    config: dict[str, Any],
+    catalog: Catalog | None = None,
+    source: str = "",
+    now: datetime | None = None,
 ) -> TenantSpec:
-    """Validate a stack's `afrex:tenant` config object; raise ConfigError with one line each."""
+    """Validate a stack's `afrex:tenant` config object; raise ConfigError with one line each.
+
+    `now` bounds the dates (default: the clock); tests pass a fixed one."""
     catalog = catalog or load_catalog()
     raw = config.get(TENANT_KEY)
     where = source or f"stack {tenant_id}"
@@ -214,7 +299,7 @@ def parse_tenant(
         )
     try:
         return TenantSpec.model_validate(
-            {**raw, "tenant_id": tenant_id}, context={"catalog": catalog}
+            {**raw, "tenant_id": tenant_id}, context={"catalog": catalog, "now": now}
         )
     except ValidationError as error:
         problems = [

@@ -11,29 +11,28 @@ import pulumi
 from afrex.catalog import load_catalog
 from afrex.errors import ConfigError
 from afrex.spec import TENANT_KEY, TOKEN_KEY, parse_tenant
+from afrex.tenants import DEFAULT_ALERT_EMAIL, check_alert_email, token_problem
 from components.hosted_tenant import HostedTenant, HostedTenantArgs, stack_outputs
-
-DEFAULT_ALERT_EMAIL = "sla-alerts@afrexai.com"
 
 
 def main() -> None:
     """Entry point used by `__main__.py` (and by `afrex plan` under mocks)."""
     config = pulumi.Config("afrex")
+    stack = pulumi.get_stack()
     try:
         catalog = load_catalog()
-        spec = parse_tenant(pulumi.get_stack(), {TENANT_KEY: config.get_object("tenant")}, catalog)
-        if not pulumi.runtime.is_config_secret(TOKEN_KEY):
-            raise ConfigError(
-                f"stack {pulumi.get_stack()}",
-                [
-                    f"{TOKEN_KEY}: missing or stored in plain text; set it with "
-                    f"`pulumi config set --secret {TOKEN_KEY} <token>`"
-                ],
-            )
+        spec = parse_tenant(stack, {TENANT_KEY: config.get_object("tenant")}, catalog)
+        present = pulumi.runtime.get_config(TOKEN_KEY) is not None
+        bad_token = token_problem(present, pulumi.runtime.is_config_secret(TOKEN_KEY))
+        if bad_token:
+            raise ConfigError(f"stack {stack}", [bad_token])
+        try:
+            alert_email = check_alert_email(config.get("alertEmail") or DEFAULT_ALERT_EMAIL)
+        except ValueError as error:
+            raise ConfigError(f"stack {stack}", [str(error)]) from None
     except ConfigError as error:
         raise pulumi.RunError("\n".join(error.lines())) from None
     token = config.require_secret("gatewayToken")
-    alert_email = config.get("alertEmail") or DEFAULT_ALERT_EMAIL
     tenant = HostedTenant(spec.tenant_id, HostedTenantArgs(spec, catalog, token, alert_email))
     for key, value in stack_outputs(tenant, spec, catalog, token).items():
         pulumi.export(key, value)

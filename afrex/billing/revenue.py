@@ -119,10 +119,7 @@ def _slices(names: Iterable[str], amounts: list[tuple[str, Decimal]]) -> list[Sl
 def fleet_revenue(catalog: Catalog | None = None) -> Revenue:
     """Revenue of every tenant stack in the project."""
     from afrex.catalog import load_catalog
-    from afrex.spec import parse_tenant
-    from afrex.stackfiles import find_project, list_stacks
+    from afrex.tenants import load_tenants
 
     catalog = catalog or load_catalog()
-    stacks = list_stacks(find_project())
-    specs = [parse_tenant(s.name, s.config, catalog, source=str(s.path)) for s in stacks]
-    return revenue(catalog, specs)
+    return revenue(catalog, [tenant.spec for tenant in load_tenants(catalog=catalog)])

@@ -19,9 +19,10 @@ from afrex.billing.period import Month
 from afrex.billing.store import render_files, write_together
 from afrex.catalog import Catalog, load_catalog
 from afrex.errors import BadInput, OperationFailed
-from afrex.spec import TenantSpec, parse_tenant
-from afrex.stackfiles import find_project, list_stacks
+from afrex.spec import TenantSpec
+from afrex.stackfiles import find_project
 from afrex.telemetry import Uptime
+from afrex.tenants import load_tenants
 
 INVOICES_DIR = "invoices"
 
@@ -66,8 +67,8 @@ def invoice_month(
         raise BadInput(f"--month {month} has not started yet", f"invoice {current} or earlier")
     project = find_project()
     catalog = load_catalog()
-    stacks = list_stacks(project, [tenant] if tenant else None)
-    specs = [parse_tenant(s.name, s.config, catalog, source=str(s.path)) for s in stacks]
+    tenants = load_tenants(project, catalog, [tenant] if tenant else None)
+    specs = [t.spec for t in tenants]
     run = InvoiceRun(month, output or project.root / INVOICES_DIR)
     billable = []
     for spec in specs:

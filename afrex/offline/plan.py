@@ -17,8 +17,8 @@ from afrex.offline.analyzer import PackInfo, PolicyPackProcess, Violation, find_
 from afrex.offline.runtime import PlannedResource, PlannedStack, run_stack
 from afrex.pricing import monthly_recurring, plan_price
 from afrex.secretvalues import mask_secrets, unwrap_secrets
-from afrex.spec import parse_tenant
 from afrex.stackfiles import Project, StackFile
+from afrex.tenants import tenant_from_stack
 
 PLACEHOLDER_NOTE = (
     "offline plan: the real program under Pulumi's mock runtime; ids, ARNs and ports are "
@@ -122,7 +122,7 @@ class FleetPlan:
 
 def plan_tenant(stack: StackFile, project: Project, catalog: Catalog) -> TenantPlan:
     """Validate the stack's config, then run its program under mocks."""
-    spec = parse_tenant(stack.name, stack.config, catalog, source=str(stack.path))
+    spec = tenant_from_stack(stack, project, catalog).spec
     planned: PlannedStack = run_stack(stack, project)
     price = plan_price(catalog, spec.tier, len(spec.agents), spec.vertical, spec.support)
     return TenantPlan(
