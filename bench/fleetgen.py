@@ -31,7 +31,7 @@ def tenant(rng: random.Random, catalog: Any, index: int) -> tuple[str, dict[str,
     last = history[-1]
     tenant_id = f"cust-bench-{index:04d}-{int(created.timestamp())}"
     config = {
-        "company": f"Bench Customer {index}",
+        "company": f"Bench {index:04d}",
         "contact": f"ops{index}@bench.example",
         "tier": last["tier"],
         "support": last["support"],
@@ -51,7 +51,8 @@ def make_project(folder: Path, count: int) -> list[str]:
     ids = []
     for index in range(count):
         tenant_id, config = tenant(rng, catalog, index)
-        stack = {"config": {"afrex:tenant": config, "afrex:gatewayToken": {"secure": "v1:x"}}}
+        token = {"secure": f"v1:bench-token-{index}"}
+        stack = {"config": {"afrex:tenant": config, "afrex:gatewayToken": token}}
         (folder / "stacks" / f"Pulumi.{tenant_id}.yaml").write_text(yaml.safe_dump(stack))
         ids.append(tenant_id)
     return ids

@@ -8,15 +8,38 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from afrex.spec import TENANT_KEY, TOKEN_KEY
 from afrex.stackfiles import StackFile
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def company_of(tenant_id: str) -> str:
+    """A company name whose slug is the one in `tenant_id` (cust-acme-legal-1 -> Acme Legal)."""
+    slug = tenant_id.removeprefix("cust-").rpartition("-")[0]
+    return " ".join(word.capitalize() for word in slug.split("-"))
+
+
+def placeholder_token(name: str) -> dict[str, str]:
+    """An encrypted-looking gateway token unique to one stack (copies are refused)."""
+    return {"secure": f"v1:placeholder-{name}"}
+
+
+def write_stack(folder: Path, tenant_id: str, **tenant: Any) -> Path:
+    """Write a valid `Pulumi.<tenant_id>.yaml` into `folder` (a unique placeholder token, a
+    company matching the id, contact and vertical defaults); returns its path."""
+    data = {"company": company_of(tenant_id), "contact": "ops@example.com", **tenant}
+    config = {TENANT_KEY: data, TOKEN_KEY: placeholder_token(tenant_id)}
+    path = folder / f"Pulumi.{tenant_id}.yaml"
+    path.write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
+    return path
+
+
 def make_stack(name: str, tenant: dict[str, Any], token_secret: bool = True) -> StackFile:
     """A stack file held in memory, as `read_stack` would return it."""
-    token: Any = {"secure": "v1:placeholder"} if token_secret else "plain-text-token"
+    token: Any = placeholder_token(name) if token_secret else "plain-text-token"
     config = {TENANT_KEY: tenant, TOKEN_KEY: token}
     secret = frozenset({TOKEN_KEY}) if token_secret else frozenset()
     return StackFile(name, ROOT / "stacks" / f"Pulumi.{name}.yaml", config, secret)

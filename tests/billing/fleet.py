@@ -7,9 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from afrex.spec import TENANT_KEY, TOKEN_KEY
+from tests.helpers import write_stack
 
 ACME = "cust-acme-legal-1767225600"  # provisioned 2026-01-01T00:00:00Z
 
@@ -26,15 +25,7 @@ class Fleet:
 
     def add(self, tenant_id: str, **tenant: Any) -> Path:
         """Write `stacks/Pulumi.<tenant_id>.yaml` with an `afrex:tenant` object."""
-        data = {
-            "company": f"{tenant_id} Inc",
-            "contact": "ops@example.com",
-            **tenant,
-        }
-        config = {TENANT_KEY: data, TOKEN_KEY: {"secure": "v1:placeholder"}}
-        path = self.root / "stacks" / f"Pulumi.{tenant_id}.yaml"
-        path.write_text(yaml.safe_dump({"config": config}), encoding="utf-8")
-        return path
+        return write_stack(self.root / "stacks", tenant_id, **tenant)
 
     def files(self) -> list[str]:
         return sorted(str(p.relative_to(self.root)) for p in self.root.rglob("*") if p.is_file())

@@ -108,7 +108,7 @@ def test_files_are_deterministic(fleet: Fleet) -> None:
     assert runner.invoke(app, args).exit_code == 0
     assert {name: (folder / name).read_bytes() for name in names} == before
     html = before[f"INV-{ACME}-2026-03.html"].decode()
-    assert "Issued 2026-03-31" in html and "$3,611.29" in html and f"{ACME} Inc" in html
+    assert "Issued 2026-03-31" in html and "$3,611.29" in html and "Acme Legal" in html
 
 
 @pytest.mark.usefixtures("aws_endpoint")

@@ -49,13 +49,15 @@ def test_revenue_table(fleet: Fleet) -> None:
 
 def test_goal_reached_leaves_no_gap(catalog: Catalog) -> None:
     raw = {
-        "company": "Big Co",
         "contact": "cfo@big.example",
         "tier": "enterprise",
         "agents": [f"agent-{n:02d}" for n in range(20)],
     }
     fleet = [
-        parse_tenant(f"cust-big{n}-1767225600", {"afrex:tenant": raw}, catalog) for n in range(30)
+        parse_tenant(
+            f"cust-big{n}-1767225600", {"afrex:tenant": {**raw, "company": f"Big{n}"}}, catalog
+        )
+        for n in range(30)
     ]
     report = revenue(catalog, fleet)  # 30 x 31,800 x 12 = 11,448,000
     assert report.arr == Decimal("11448000.00")

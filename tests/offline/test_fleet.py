@@ -14,7 +14,7 @@ from afrex.cli.main import app
 from afrex.offline.cache import PlanCache
 from afrex.offline.fleet import PARALLEL_MIN, plan_fleet
 from afrex.stackfiles import find_project, list_stacks
-from tests.helpers import ROOT, git
+from tests.helpers import ROOT, git, write_stack
 
 runner = CliRunner()
 NORTHWIND = "cust-northwind-clinic-1772323200"
@@ -24,10 +24,8 @@ def _project_copy(folder: Path, extra_starters: int = 0) -> Path:
     """A project of stacks only (the code is this checkout's), with generated starters."""
     shutil.copy(ROOT / "Pulumi.yaml", folder / "Pulumi.yaml")
     shutil.copytree(ROOT / "stacks", folder / "stacks")
-    template = (folder / "stacks" / f"Pulumi.{NORTHWIND}.yaml").read_text()
     for n in range(extra_starters):
-        name = f"cust-gen-{n:03d}-1767225600"
-        (folder / "stacks" / f"Pulumi.{name}.yaml").write_text(template)
+        write_stack(folder / "stacks", f"cust-gen-{n:03d}-1767225600", tier="starter")
     return folder
 
 
