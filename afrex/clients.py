@@ -15,7 +15,11 @@ from urllib.parse import urlparse
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
+    from mypy_boto3_ecs import ECSClient
+    from mypy_boto3_efs import EFSClient
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sesv2 import SESV2Client
+    from mypy_boto3_sns import SNSClient
 
 DEFAULT_REGION = "us-east-1"
 ENDPOINT_ENV = "AWS_ENDPOINT_URL"
@@ -68,3 +72,31 @@ def s3() -> S3Client:
     if endpoint_url():
         options["config"] = options["config"].merge(Config(s3={"addressing_style": "path"}))
     return boto3.client("s3", **options)
+
+
+def sns() -> SNSClient:
+    """An SNS client (SLA alerts to tenants' topics)."""
+    import boto3
+
+    return boto3.client("sns", **_client_options())
+
+
+def sesv2() -> SESV2Client:
+    """An SES (v2) client (welcome emails)."""
+    import boto3
+
+    return boto3.client("sesv2", **_client_options())
+
+
+def ecs() -> ECSClient:
+    """An ECS client (tenants on the ECS runtime)."""
+    import boto3
+
+    return boto3.client("ecs", **_client_options())
+
+
+def efs() -> EFSClient:
+    """An EFS client (ECS tenants' agent state)."""
+    import boto3
+
+    return boto3.client("efs", **_client_options())

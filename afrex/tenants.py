@@ -10,6 +10,8 @@ secret, the alert email and the Docker host. Any problem is a `ConfigError`
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 from collections.abc import Sequence
@@ -37,10 +39,24 @@ class Tenant:
     spec: TenantSpec
     docker_host: str
     alert_email: str
+    config_digest: str
 
     @property
     def id(self) -> str:
         return self.spec.tenant_id
+
+
+def config_digest(spec: TenantSpec, docker_host: str | None, alert_email: str | None) -> str:
+    """sha256 of what a deployment is made from: the contract and the settings afrex reads
+    (as written in config; None when unset). The program exports it as `configDigest`, so
+    `afrex fleet issues` knows exactly which stacks changed since their last `pulumi up`."""
+    document = {
+        "tenant": spec.model_dump(mode="json"),
+        "dockerHost": docker_host,
+        "alertEmail": alert_email,
+    }
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def token_problem(present: bool, secret: bool) -> str | None:
@@ -100,7 +116,8 @@ def tenant_from_stack(
         problems.append(str(error))
     if problems:
         raise ConfigError(source, problems)
-    return Tenant(stack, spec, docker_host, alert_email)
+    digest = config_digest(spec, config.get(DOCKER_HOST_KEY), config.get(ALERT_EMAIL_KEY))
+    return Tenant(stack, spec, docker_host, alert_email, digest)
 
 
 def check_tenant_id(value: str) -> str:

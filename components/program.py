@@ -11,7 +11,12 @@ import pulumi
 from afrex.catalog import load_catalog
 from afrex.errors import ConfigError
 from afrex.spec import TENANT_KEY, TOKEN_KEY, parse_tenant
-from afrex.tenants import DEFAULT_ALERT_EMAIL, check_alert_email, token_problem
+from afrex.tenants import (
+    DEFAULT_ALERT_EMAIL,
+    check_alert_email,
+    config_digest,
+    token_problem,
+)
 from components.hosted_tenant import HostedTenant, HostedTenantArgs, stack_outputs
 
 
@@ -33,6 +38,10 @@ def main() -> None:
     except ConfigError as error:
         raise pulumi.RunError("\n".join(error.lines())) from None
     token = config.require_secret("gatewayToken")
+    docker_host = pulumi.Config("docker").get("host")
+    digest = config_digest(spec, docker_host, config.get("alertEmail"))
     tenant = HostedTenant(spec.tenant_id, HostedTenantArgs(spec, catalog, token, alert_email))
-    for key, value in stack_outputs(tenant, spec, catalog, token).items():
+    outputs = stack_outputs(tenant, spec, catalog, token)
+    outputs.update(configDigest=digest, dockerHost=docker_host or "")
+    for key, value in outputs.items():
         pulumi.export(key, value)

@@ -81,6 +81,42 @@ err_console = LiteralConsole(
 )
 
 
+def progress(total: int, what: str) -> Progress:
+    """A progress bar on stderr for a walk over the fleet; silent off a terminal, so
+    `--format json` and pipes stay clean. Use as `with progress(n, "tenants") as bar:`
+    and call `bar.advance()` per item."""
+    return Progress(total, what, enabled=err_console.is_terminal)
+
+
+class Progress:
+    """A minimal, literal progress bar (see `progress`)."""
+
+    def __init__(self, total: int, what: str, enabled: bool) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as RichProgress
+
+        self._bar = RichProgress(
+            TextColumn("{task.description}", markup=False),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+            disable=not enabled,
+        )
+        self._task = self._bar.add_task(literal(what, one_line=True), total=total)
+
+    def __enter__(self) -> Progress:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()
+
+    def advance(self, steps: int = 1) -> None:
+        self._bar.advance(self._task, steps)
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)

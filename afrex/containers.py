@@ -1,0 +1,167 @@
+"""Live agent containers: the state and health of every tenant's containers, asking
+each Docker engine a fixed handful of list calls, never one call per container.
+
+Every agent container carries the labels `afrex.tenant` and `afrex.agent`
+(components/naming.py). Per engine: one list of all labelled containers (state)
+and one per health status (`healthy`, `unhealthy`, `starting`, via the engine's
+`health` filter, which Docker and Podman both support). Engines are asked in
+parallel; an engine that is down or slow is reported as unreachable (one line
+naming it) and its tenants' agents come back as `unknown`, while the rest of
+the fleet still comes back within the timeout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from afrex.engines import DOCKER_TIMEOUT_S, by_engine, docker_client
+from afrex.errors import AfrexError
+
+if TYPE_CHECKING:
+    from afrex.deployed import TenantView
+
+TENANT_LABEL = "afrex.tenant"
+AGENT_LABEL = "afrex.agent"
+HEALTH_STATES = ("healthy", "unhealthy", "starting")
+ENGINE_THREADS = 8
+
+
+@dataclass(frozen=True)
+class ContainerStatus:
+    """One agent's container as its engine reports it.
+
+    `state`: running, exited, created, paused, restarting, dead, missing (no such
+    container on the engine) or unknown (the engine could not be asked).
+    `health`: healthy, unhealthy, starting, or None (no healthcheck reported).
+    """
+
+    tenant: str
+    agent: str
+    container: str
+    state: str
+    health: str | None = None
+    status_text: str = ""
+    engine: str = ""
+    error: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+    @property
+    def ok(self) -> bool:
+        """Running and not reported unhealthy."""
+        return self.running and self.health != "unhealthy"
+
+    @property
+    def known(self) -> bool:
+        return self.state != "unknown"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "tenant": self.tenant,
+            "agent": self.agent,
+            "container": self.container,
+            "state": self.state,
+            "health": self.health,
+            "status": self.status_text,
+            "engine": self.engine,
+            "error": self.error,
+        }
+
+
+@dataclass
+class LiveContainers:
+    """Every deployed agent's container status, and the engines that could not be asked."""
+
+    statuses: dict[tuple[str, str], ContainerStatus] = field(default_factory=dict)
+    unreachable: dict[str, str] = field(default_factory=dict)
+
+    def of(self, tenant: str, agent: str) -> ContainerStatus | None:
+        return self.statuses.get((tenant, agent))
+
+    def for_tenant(self, tenant: str) -> list[ContainerStatus]:
+        return [s for (t, _), s in sorted(self.statuses.items()) if t == tenant]
+
+
+def _engine_listing(client: Any) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """(summary by container name, health by container name) from one engine."""
+    labelled = {"label": TENANT_LABEL}
+    summaries: dict[str, dict[str, Any]] = {}
+    for container in client.containers.list(all=True, sparse=True, filters=labelled):
+        for name in container.attrs.get("Names") or []:
+            summaries[str(name).lstrip("/")] = container.attrs
+    health: dict[str, str] = {}
+    for status in HEALTH_STATES:
+        filters = {**labelled, "health": status}
+        for container in client.containers.list(all=True, sparse=True, filters=filters):
+            for name in container.attrs.get("Names") or []:
+                health[str(name).lstrip("/")] = status
+    return summaries, health
+
+
+def _ask_engine(
+    host: str,
+    views: list[TenantView],
+    timeout: float,
+    factory: Callable[[str, float], Any],
+) -> tuple[list[ContainerStatus], str | None]:
+    wanted = [(view.id, agent) for view in views for agent in view.agents]
+    try:
+        client = factory(host, timeout)
+        try:
+            summaries, health = _engine_listing(client)
+        finally:
+            client.close()
+    except AfrexError as error:
+        reason = str(error)
+    except Exception as error:  # the docker SDK raises requests/socket/paramiko errors
+        reason = f"Docker engine at {host} did not answer: {type(error).__name__}: {error}"
+    else:
+        statuses = []
+        for tenant, agent in wanted:
+            summary = summaries.get(agent.container)
+            statuses.append(
+                ContainerStatus(
+                    tenant=tenant,
+                    agent=agent.name,
+                    container=agent.container,
+                    state=str(summary.get("State", "unknown")) if summary else "missing",
+                    health=health.get(agent.container),
+                    status_text=str(summary.get("Status", "")) if summary else "",
+                    engine=host,
+                )
+            )
+        return statuses, None
+    unknown = [
+        ContainerStatus(tenant, agent.name, agent.container, "unknown", engine=host, error=reason)
+        for tenant, agent in wanted
+    ]
+    return unknown, reason
+
+
+def live_containers(
+    views: Iterable[TenantView],
+    timeout: float = DOCKER_TIMEOUT_S,
+    factory: Callable[[str, float], Any] = docker_client,
+) -> LiveContainers:
+    """The status of every deployed agent's container, each engine asked once, in parallel."""
+    groups = by_engine(view for view in views if view.agents)
+    live = LiveContainers()
+    if not groups:
+        return live
+    with ThreadPoolExecutor(max_workers=min(ENGINE_THREADS, len(groups))) as pool:
+        futures = {
+            host: pool.submit(_ask_engine, host, members, timeout, factory)
+            for host, members in groups.items()
+        }
+        for host, future in futures.items():
+            statuses, reason = future.result()
+            for status in statuses:
+                live.statuses[(status.tenant, status.agent)] = status
+            if reason:
+                live.unreachable[host] = reason
+    return live
