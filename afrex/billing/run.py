@@ -16,9 +16,9 @@ from typing import Protocol
 
 from afrex.billing.invoice import Invoice, build_invoice, first_billed_day
 from afrex.billing.period import Month
-from afrex.billing.store import render_files, write_together
+from afrex.billing.store import render_files, write_invoices
 from afrex.catalog import Catalog, load_catalog
-from afrex.errors import BadInput, OperationFailed
+from afrex.errors import BadInput
 from afrex.spec import TenantSpec
 from afrex.stackfiles import find_project
 from afrex.telemetry import Uptime
@@ -87,15 +87,7 @@ def invoice_month(
         build_invoice(catalog, spec, month, measured.get(spec.tenant_id)) for spec in billable
     ]
     rendered = [render_files(run.folder, invoice) for invoice in run.invoices]
-    for files in rendered:
-        try:
-            write_together(files)
-        except OSError as error:
-            raise OperationFailed(
-                f"cannot write {', '.join(p.name for p in files)}: {error.strerror or error}",
-                f"check that {run.folder} is a writable folder (nothing of it was written)",
-            ) from error
-        run.files.extend(files)
+    run.files = write_invoices(run.folder / str(month), rendered)
     return run
 
 

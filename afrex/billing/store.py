@@ -1,18 +1,20 @@
-"""Writing invoices: each invoice's JSON and HTML appear together or not at all.
+"""Where invoices go, and writing them: an invoice's JSON and HTML appear
+together or not at all (see `afrex.atomicfiles`).
 
-Both files are staged as temporary files beside their targets and fsynced,
-then renamed into place; if a rename fails, the files already renamed are put
-back as they were, so a failure half-way never leaves a partial invoice.
+A run first `recover`s the month's folder (completing or clearing what a killed
+run left), then writes each invoice's pair as one group.
 """
 
 from __future__ import annotations
 
-import os
+import errno
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from afrex.atomicfiles import recover, write_group
 from afrex.billing.invoice import Invoice
 from afrex.billing.render import invoice_html, invoice_json
-from afrex.stackfiles import stage_text, write_atomic
+from afrex.errors import OperationFailed
 
 
 def invoice_paths(folder: Path, invoice: Invoice) -> tuple[Path, Path]:
@@ -26,28 +28,55 @@ def render_files(folder: Path, invoice: Invoice) -> dict[Path, str]:
     return {json_path: invoice_json(invoice), html_path: invoice_html(invoice)}
 
 
-def write_together(files: dict[Path, str]) -> None:
-    """Write every file, or leave every target as it was."""
-    staged: dict[Path, Path] = {}
-    previous: dict[Path, str | None] = {}
-    done: list[Path] = []
+def write_invoices(folder: Path, rendered: Sequence[Mapping[Path, str]]) -> list[Path]:
+    """Write each invoice's files as one group, in order, into `folder` (the month's
+    folder), after recovering it; returns the files written.
+
+    On an OSError (a full disk, no permission) the OperationFailed names the
+    invoices written, the one that failed and those not written; the failed one
+    was not half-written, and a rerun rewrites every invoice identically.
+    """
     try:
-        for path, text in files.items():
-            previous[path] = path.read_text(encoding="utf-8") if path.exists() else None
-            staged[path] = stage_text(path, text)
-        for path, temp in staged.items():
-            os.replace(temp, path)
-            done.append(path)
-    except BaseException:
-        for path in done:
-            _restore(path, previous[path])
-        for temp in staged.values():
-            Path(temp).unlink(missing_ok=True)
-        raise
+        recover(folder)
+    except OSError as error:
+        raise OperationFailed(
+            f"cannot prepare {folder}: {error.strerror or error}; no invoice was written",
+            f"check that {folder} is a writable folder",
+        ) from error
+    written: list[Path] = []
+    for index, files in enumerate(rendered):
+        try:
+            write_group(files)
+        except OSError as error:
+            raise OperationFailed(
+                _stopped_at(rendered, index, error), _fix(folder, error)
+            ) from error
+        written.extend(files)
+    return written
 
 
-def _restore(path: Path, text: str | None) -> None:
-    if text is None:
-        path.unlink(missing_ok=True)
-    else:
-        write_atomic(path, text)
+def _invoice_id(files: Mapping[Path, str]) -> str:
+    return next(iter(files)).stem
+
+
+def _some(ids: list[str]) -> str:
+    return ", ".join(ids) if len(ids) <= 3 else f"{ids[0]} to {ids[-1]}"
+
+
+def _stopped_at(rendered: Sequence[Mapping[Path, str]], index: int, error: OSError) -> str:
+    """What was and was not written when invoice `index` failed."""
+    files = rendered[index]
+    done = [_invoice_id(f) for f in rendered[:index]]
+    after = len(rendered) - index - 1
+    before = f"written before it: {len(done)} ({_some(done)})" if done else "none written before it"
+    rest = f" and the {after} after it" if after else ""
+    return (
+        f"cannot write {', '.join(p.name for p in files)}: {error.strerror or error} "
+        f"(invoice {index + 1} of {len(rendered)}); {before}; "
+        f"not written: {_invoice_id(files)}{rest}; nothing was half-written"
+    )
+
+
+def _fix(folder: Path, error: OSError) -> str:
+    space = " with free space" if error.errno == errno.ENOSPC else ""
+    return f"check that {folder.parent} is a writable folder{space}, then run again"

@@ -29,6 +29,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from afrex.errors import OperationFailed
 from afrex.offline.runtime import PlannedResource
+from afrex.procs import child_setup
 
 PACK_FOLDER = "policies"
 START_TIMEOUT_SECONDS = 30.0
@@ -183,7 +184,11 @@ class PolicyPackProcess:
         self.connect()
 
     def launch(self) -> None:
-        """Start the pack's process (`python policies/__main__.py`); it prints its port."""
+        """Start the pack's process (`python policies/__main__.py`); it prints its port.
+
+        The pack dies with this process (even a SIGKILLed one) and runs in its own
+        process group, so Ctrl-C reaches only us and `stop` ends it in order.
+        """
         if self._process is not None:
             return
         self._stderr = tempfile.TemporaryFile()
@@ -193,6 +198,8 @@ class PolicyPackProcess:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
+            preexec_fn=child_setup(),
+            process_group=0,
         )
 
     def connect(self) -> None:

@@ -1,20 +1,28 @@
 """Plan a whole fleet: cached tenants come from the cache, the rest are planned
 across processes while the policy pack starts, then checked by the pack.
 
-A tenant's cache key covers its stack file, the catalog, the project file and
-the code (program, runtime, pack), so an entry is reused only when nothing that
-could change its plan or its verdict has changed.
+A tenant's cache key covers its stack file (name and bytes), the catalog, the
+project file and the code (program, runtime, pack), so an entry is reused only
+when nothing that could change its plan or its verdict has changed; and an entry
+is used only if it reads back as exactly the plan it claims to be.
+
+Worker processes die with this one and leave Ctrl-C to it; when planning stops
+early (an error, Ctrl-C, SIGTERM), the workers are terminated, not waited for.
 """
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
+
+from pydantic import TypeAdapter
 
 from afrex.catalog import Catalog
 from afrex.errors import AfrexError, ConfigError
@@ -22,6 +30,7 @@ from afrex.offline.analyzer import PackInfo, find_policy_pack
 from afrex.offline.cache import PlanCache
 from afrex.offline.fingerprint import code_digest, package_dirs, tenant_key
 from afrex.offline.plan import FleetPlan, TenantPlan
+from afrex.procs import stop_workers, worker_setup
 from afrex.stackfiles import Project, StackFile
 
 # Below this many tenants to plan, starting worker processes (each imports the
@@ -75,8 +84,13 @@ def _planned(
             yield _plan_one(stack, project, catalog)
         return
     chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
-    context = multiprocessing.get_context("spawn")  # no fork of a process holding gRPC threads
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),  # never fork a process with gRPC threads
+        initializer=worker_setup,
+        initargs=(os.getpid(),),
+    )
+    try:
         futures = [
             pool.submit(_plan_chunk, str(project.root), [str(s.path) for s in chunk])
             for chunk in chunks
@@ -84,6 +98,11 @@ def _planned(
         for future in as_completed(futures):
             for entry, bad in future.result():
                 yield TenantPlan.from_cache(entry), bad
+    except BaseException:  # an error, Ctrl-C, SIGTERM or an abandoned generator
+        stop_workers(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 def default_workers() -> int:
@@ -105,9 +124,9 @@ def plan_fleet(
     keys = {s.name: tenant_key(s.path, catalog.digest, code) for s in stacks}
     results: dict[str, TenantPlan] = {}
     for stack in stacks:
-        entry = cache.get(keys[stack.name])
-        if entry is not None:
-            results[stack.name] = TenantPlan.from_cache(entry)
+        cached = cache.get(keys[stack.name], _tenant_reader(stack.name))
+        if cached is not None:
+            results[stack.name] = cached
     todo = [s for s in stacks if s.name not in results]
     bad_input = False
     info = _cached_pack_info(cache, code)
@@ -134,7 +153,37 @@ def plan_fleet(
 
 
 def _cached_pack_info(cache: PlanCache, code: str) -> PackInfo | None:
-    entry = cache.get(f"{PACK_KEY}-{code}")
-    if entry is None:
-        return None
-    return PackInfo(entry["name"], entry["version"], list(entry["policies"]))
+    return cache.get(f"{PACK_KEY}-{code}", _pack_info)
+
+
+@cache
+def _adapter(kind: type[Any]) -> TypeAdapter[Any]:
+    return TypeAdapter(kind)
+
+
+def _as_written(value: Any) -> Any:
+    """A value as a cache entry holds it (JSON: tuples are lists, Decimals strings)."""
+    return json.loads(json.dumps(value, sort_keys=True, default=str))
+
+
+def _tenant_reader(stack: str) -> Callable[[dict[str, Any]], TenantPlan]:
+    """A parser of cache entries that accepts only `stack`'s plan, exactly as
+    `TenantPlan.to_cache` writes it, and one that renders (anything else raises)."""
+
+    def read(entry: dict[str, Any]) -> TenantPlan:
+        tenant: TenantPlan = _adapter(TenantPlan).validate_python(entry)
+        if tenant.stack != stack or _as_written(tenant.to_cache()) != entry:
+            raise ValueError(f"not the cached plan of {stack}")
+        tenant.rows()  # every summary the commands show can be computed
+        for violation in tenant.violations:
+            violation.as_dict()
+        return tenant
+
+    return read
+
+
+def _pack_info(entry: dict[str, Any]) -> PackInfo:
+    info: PackInfo = _adapter(PackInfo).validate_python(entry)
+    if _as_written(asdict(info)) != entry:
+        raise ValueError("not a policy pack description")
+    return info

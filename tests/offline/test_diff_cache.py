@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,10 @@ from afrex.offline.cache import PlanCache
 from afrex.offline.diff import diff_fleet
 from afrex.offline.fingerprint import code_digest, tenant_key
 from tests.helpers import git
+
+
+def as_is(entry: dict[str, Any]) -> dict[str, Any]:
+    return entry
 
 
 def _row(name: str, digest: str) -> dict[str, str]:
@@ -45,14 +50,14 @@ def test_diff_names_added_changed_removed_resources_and_tenants() -> None:
 
 def test_cache_round_trip_and_corrupt_entries_are_misses(tmp_path: Path) -> None:
     cache = PlanCache(tmp_path)
-    assert cache.get("ab12") is None
+    assert cache.get("ab12", as_is) is None
     cache.put("ab12", {"stack": "a"})
-    assert cache.get("ab12") == {"stack": "a"}
+    assert cache.get("ab12", as_is) == {"stack": "a"}
     (tmp_path / "cd" / "cd34.json").parent.mkdir()
     (tmp_path / "cd" / "cd34.json").write_text("{half")
-    assert cache.get("cd34") is None
+    assert cache.get("cd34", as_is) is None
     assert (cache.hits, cache.misses) == (1, 2)
-    assert PlanCache(None).get("ab12") is None
+    assert PlanCache(None).get("ab12", as_is) is None
 
 
 def test_keys_change_with_stack_catalog_or_code(tmp_path: Path) -> None:
