@@ -16,6 +16,7 @@ from rich.table import Column, Table
 
 from afrex.billing import money
 from afrex.cli.output import console, emit_json, line, reported, styled
+from afrex.procs import terminate_on_signals
 
 if TYPE_CHECKING:
     from afrex.billing.invoice import Invoice
@@ -143,7 +144,7 @@ def invoice(
 
     Writes `FOLDER/YYYY-MM/INV-TENANT-YYYY-MM.json` and `.html` for each tenant.
     """
-    with reported():
+    with terminate_on_signals(), reported():
         from afrex.billing.run import invoice_month
         from afrex.errors import BadInput
 

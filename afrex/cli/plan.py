@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from afrex.cli.output import console, emit_json, err_console, line, literal, reported, styled
+from afrex.cli.output import console, emit_json, err_console, line, literal, reported, styled, warn
 from afrex.errors import BadInput
+from afrex.procs import terminate_on_signals
 
 if TYPE_CHECKING:
     from afrex.offline.cache import PlanCache
@@ -50,7 +51,7 @@ def plan(
     Provider-computed values (ids, ARNs, ports) are placeholders. Exit code 1 when a
     mandatory policy is violated, 2 for bad stack config.
     """
-    with reported():
+    with terminate_on_signals(), reported():
         if changed_stacks and base is None:
             raise BadInput("--changed-stacks needs --base", "add --base <git ref>")
         from afrex.offline.cache import PlanCache
@@ -61,6 +62,8 @@ def plan(
         run = _plan_fleet(project, cache, stack, workers)
         head = _as_json(run.fleet)
         diffs = _diff_against(project, cache, base, head, stack) if base else None
+        if cache.warning:
+            warn(cache.warning)
     if changed_stacks and diffs is not None:
         typer.echo(json.dumps([d.stack for d in diffs if d.status in ("added", "changed")]))
         return
@@ -108,6 +111,8 @@ def _diff_against(
     from afrex.offline.gitbase import plan_at
 
     base = plan_at(project.root, ref, cache.folder)
+    if base.get("warning"):
+        warn(f"base {ref}: {base['warning']}")
     if only:
         base = {**base, "tenants": [t for t in base.get("tenants", []) if t["stack"] in only]}
     return diff_fleet(base, head)
