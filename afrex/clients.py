@@ -10,8 +10,11 @@ pay for it.
 from __future__ import annotations
 
 import os
+import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
+
+from afrex.errors import AfrexError, BadInput, OperationFailed
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch import CloudWatchClient
@@ -25,15 +28,99 @@ DEFAULT_REGION = "us-east-1"
 ENDPOINT_ENV = "AWS_ENDPOINT_URL"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 LOCAL_KEY = "afrex-local"
+REGION_PATTERN = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]{1,2}")
+# The bound on any one AWS call: connect 3 s, answer 10 s, tried twice, so an endpoint
+# that accepts and never answers fails in about 25 s, never minutes.
+CONNECT_TIMEOUT_S = 3
+READ_TIMEOUT_S = 10
+ATTEMPTS = 2
+CREDENTIAL_CODES = frozenset(
+    {
+        "AccessDenied",
+        "AccessDeniedException",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "InvalidAccessKeyId",
+        "InvalidClientTokenId",
+        "SignatureDoesNotMatch",
+        "UnrecognizedClientException",
+    }
+)
 
 
 def endpoint_url() -> str | None:
-    """The AWS endpoint override, or None for real AWS."""
-    return os.environ.get(ENDPOINT_ENV) or None
+    """The AWS endpoint override (an http(s) URL), or None for real AWS."""
+    value = os.environ.get(ENDPOINT_ENV) or None
+    if value is None:
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname or value != value.strip():
+        raise BadInput(
+            f"{ENDPOINT_ENV}={value!r} is not an http(s) URL",
+            f"use e.g. http://127.0.0.1:5000 for moto, or unset {ENDPOINT_ENV} for real AWS",
+        )
+    try:
+        parsed.port  # noqa: B018 (validates the port)
+    except ValueError:
+        raise BadInput(f"{ENDPOINT_ENV}={value!r} has a bad port", "use host:1-65535") from None
+    return value
 
 
 def region() -> str:
-    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    """The AWS region: $AWS_REGION, $AWS_DEFAULT_REGION or us-east-1 (checked)."""
+    name = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+    if not REGION_PATTERN.fullmatch(name):
+        raise BadInput(f"AWS region {name!r} is not a region name", "use e.g. us-east-1")
+    return name
+
+
+def where() -> str:
+    """Where AWS calls go, for messages: the endpoint override or the region."""
+    return endpoint_url() or f"AWS {region()}"
+
+
+def aws_failure(error: Exception, service: str, doing: str) -> AfrexError:
+    """One line for a failed AWS call: the endpoint, the credentials, or the service's refusal."""
+    from botocore.exceptions import (
+        ClientError,
+        ConnectionClosedError,
+        EndpointConnectionError,
+        NoCredentialsError,
+        PartialCredentialsError,
+        ReadTimeoutError,
+    )
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+
+    target = where()
+    if isinstance(error, ReadTimeoutError | ConnectionClosedError):
+        return OperationFailed(
+            f"{service} at {target} did not answer while {doing} "
+            f"(waited {READ_TIMEOUT_S} s, {ATTEMPTS} tries)",
+            f"check that {target} is the right endpoint and that it is up",
+        )
+    if isinstance(error, EndpointConnectionError | BotoConnectionError):
+        return OperationFailed(
+            f"cannot connect to {service} at {target} while {doing}",
+            f"check {ENDPOINT_ENV} and the network",
+        )
+    if isinstance(error, NoCredentialsError | PartialCredentialsError):
+        return OperationFailed(
+            f"no usable AWS credentials for {service} while {doing}",
+            "set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY",
+        )
+    if isinstance(error, ClientError):
+        code = str(error.response.get("Error", {}).get("Code", "Error"))
+        message = str(error.response.get("Error", {}).get("Message", "")).splitlines()
+        detail = f"{code}: {message[0]}" if message and message[0] else code
+        if code in CREDENTIAL_CODES:
+            return OperationFailed(
+                f"{service} at {target} refused the AWS credentials while {doing} ({detail})",
+                "check AWS_PROFILE / the access key and its permissions",
+            )
+        return OperationFailed(f"{service} at {target} refused {doing}: {detail}")
+    return OperationFailed(
+        f"{service} at {target} failed while {doing}: {type(error).__name__}: {error}"
+    )
 
 
 def _client_options() -> dict[str, Any]:
@@ -42,7 +129,9 @@ def _client_options() -> dict[str, Any]:
     options: dict[str, Any] = {
         "region_name": region(),
         "config": Config(
-            connect_timeout=5, read_timeout=30, retries={"max_attempts": 3, "mode": "standard"}
+            connect_timeout=CONNECT_TIMEOUT_S,
+            read_timeout=READ_TIMEOUT_S,
+            retries={"total_max_attempts": ATTEMPTS, "mode": "standard"},
         ),
     }
     endpoint = endpoint_url()
@@ -56,47 +145,56 @@ def _client_options() -> dict[str, Any]:
     return options
 
 
+def _client(service: str, options: dict[str, Any] | None = None) -> Any:
+    """A boto3 client; a bad profile or setting is bad input, not a traceback."""
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        return boto3.client(service, **(options or _client_options()))  # type: ignore[call-overload]
+    except (BotoCoreError, ValueError) as error:
+        raise BadInput(
+            f"cannot set up the AWS {service} client: {error}",
+            "check AWS_PROFILE, AWS_REGION and AWS_ENDPOINT_URL",
+        ) from None
+
+
 def cloudwatch() -> CloudWatchClient:
     """A CloudWatch client for the configured endpoint and region."""
-    import boto3
-
-    return boto3.client("cloudwatch", **_client_options())
+    client: CloudWatchClient = _client("cloudwatch")
+    return client
 
 
 def s3() -> S3Client:
     """An S3 client for the configured endpoint and region (path-style on local endpoints)."""
-    import boto3
     from botocore.config import Config
 
     options = _client_options()
     if endpoint_url():
         options["config"] = options["config"].merge(Config(s3={"addressing_style": "path"}))
-    return boto3.client("s3", **options)
+    client: S3Client = _client("s3", options)
+    return client
 
 
 def sns() -> SNSClient:
     """An SNS client (SLA alerts to tenants' topics)."""
-    import boto3
-
-    return boto3.client("sns", **_client_options())
+    client: SNSClient = _client("sns")
+    return client
 
 
 def sesv2() -> SESV2Client:
     """An SES (v2) client (welcome emails)."""
-    import boto3
-
-    return boto3.client("sesv2", **_client_options())
+    client: SESV2Client = _client("sesv2")
+    return client
 
 
 def ecs() -> ECSClient:
     """An ECS client (tenants on the ECS runtime)."""
-    import boto3
-
-    return boto3.client("ecs", **_client_options())
+    client: ECSClient = _client("ecs")
+    return client
 
 
 def efs() -> EFSClient:
     """An EFS client (ECS tenants' agent state)."""
-    import boto3
-
-    return boto3.client("efs", **_client_options())
+    client: EFSClient = _client("efs")
+    return client

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from afrex.clients import aws_failure, s3
 from afrex.errors import BadInput, OperationFailed
 
 EVENTS_ENV = "AFREX_EVENTS"
@@ -159,8 +160,6 @@ class S3EventLog:
     prefix: str
 
     def _client(self) -> Any:
-        from afrex.clients import s3
-
         return s3()
 
     def record(self, event: Event) -> str:
@@ -172,11 +171,7 @@ class S3EventLog:
                 Bucket=self.bucket, Key=key, Body=_encode(event), IfNoneMatch="*"
             )
         except (BotoCoreError, ClientError) as error:
-            raise OperationFailed(
-                f"cannot record the {event.kind} event in s3://{self.bucket}/{self.prefix}: "
-                f"{error}",
-                "check the AWS credentials and the bucket",
-            ) from None
+            raise aws_failure(error, "S3", f"recording the {event.kind} event") from None
         return f"s3://{self.bucket}/{key}"
 
     def read(self, since: datetime | None = None, tenant: str | None = None) -> list[Event]:
@@ -196,10 +191,8 @@ class S3EventLog:
                     if event is not None and _matches(event, since, tenant):
                         events.append(event)
         except (BotoCoreError, ClientError) as error:
-            raise OperationFailed(
-                f"cannot read events from s3://{self.bucket}/{self.prefix}: {error}",
-                "check the AWS credentials and the bucket",
-            ) from None
+            where = f"s3://{self.bucket}/{self.prefix}"
+            raise aws_failure(error, "S3", f"reading events from {where}") from None
         return sorted(events, key=lambda e: e.when)
 
 

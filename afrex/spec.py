@@ -29,7 +29,7 @@ from afrex.errors import ConfigError, validation_problems
 TENANT_KEY = "afrex:tenant"
 TOKEN_KEY = "afrex:gatewayToken"
 # Every pattern is matched with `fullmatch`: `$` alone would let a final newline through.
-TENANT_ID_PATTERN = re.compile(r"cust-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)-(?P<ts>\d{9,11})")
+TENANT_ID_PATTERN = re.compile(r"cust-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)-(?P<ts>[0-9]{9,11})")
 EMAIL_PATTERN = re.compile(
     r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}"
 )

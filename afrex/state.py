@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-import yaml
-
 from afrex.errors import BadInput, OperationFailed
 from afrex.secretvalues import SECRET_PLACEHOLDER, is_secret, mask_secrets
+from afrex.yamlsafe import parse_yaml
 
 BACKEND_ENV = "PULUMI_BACKEND_URL"
 LOCAL_STATE = ".pulumi-state"
@@ -54,12 +53,21 @@ def parse_checkpoint(stack: str, raw: bytes) -> StackState:
             f"state of stack {stack} is not readable JSON ({error})",
             "check the state backend; `pulumi stack export` shows it",
         ) from None
-    deployment = document.get("deployment") or (document.get("checkpoint") or {}).get("latest")
+    if not isinstance(document, dict):
+        raise OperationFailed(
+            f"state of stack {stack} is not a checkpoint (a JSON {type(document).__name__})",
+            "check the state backend; `pulumi stack export` shows it",
+        )
+    checkpoint = document.get("checkpoint")
+    deployment = document.get("deployment") or (
+        checkpoint.get("latest") if isinstance(checkpoint, dict) else None
+    )
     if not isinstance(deployment, dict):
         return StackState(stack, {})
-    resources = deployment.get("resources") or []
+    resources = [r for r in deployment.get("resources") or [] if isinstance(r, dict)]
     root: dict[str, Any] = next((r for r in resources if r.get("type") == STACK_TYPE), {})
-    outputs = root.get("outputs") or {}
+    outputs = root.get("outputs")
+    outputs = outputs if isinstance(outputs, dict) else {}
     secret = tuple(sorted(k for k, v in outputs.items() if is_secret(v)))
     return StackState(
         stack=stack,
@@ -81,8 +89,9 @@ class _DiyBackend:
     def _project_scoped(self) -> bool:
         if self._scoped is None:
             meta = self.fetch(".pulumi/meta.yaml")
-            version = (yaml.safe_load(meta) or {}).get("version", 0) if meta else 0
-            self._scoped = int(version) >= 1
+            data = parse_yaml(meta, ".pulumi/meta.yaml") if meta else None
+            version = data.get("version", 0) if isinstance(data, dict) else 0
+            self._scoped = isinstance(version, int) and version >= 1
         return self._scoped
 
     def read(self, stack: str) -> StackState | None:
@@ -112,7 +121,7 @@ def file_backend(root: Path, project: str) -> StateBackend:
 def s3_backend(bucket: str, prefix: str, project: str) -> StateBackend:
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from afrex.clients import s3
+    from afrex.clients import aws_failure, s3
 
     client = s3()
 
@@ -123,15 +132,9 @@ def s3_backend(bucket: str, prefix: str, project: str) -> StateBackend:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None
-            raise OperationFailed(
-                f"cannot read s3://{bucket}/{full}: {error}",
-                "check the AWS credentials and the bucket name",
-            ) from None
+            raise aws_failure(error, "S3", f"reading state s3://{bucket}/{full}") from None
         except BotoCoreError as error:
-            raise OperationFailed(
-                f"cannot reach the state bucket s3://{bucket}: {error}",
-                "check AWS_ENDPOINT_URL and the network",
-            ) from None
+            raise aws_failure(error, "S3", f"reading state s3://{bucket}/{full}") from None
         return body
 
     return _DiyBackend(project, fetch)

@@ -28,7 +28,9 @@ ALERT_EMAIL_KEY = "afrex:alertEmail"
 DOCKER_HOST_KEY = "docker:host"
 DEFAULT_ALERT_EMAIL = "sla-alerts@afrexai.com"
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
-DOCKER_HOST_PATTERN = re.compile(r"(unix|npipe)://[^\s]+|(tcp|ssh|http|https)://[^\s/]+(:\d+)?/?")
+DOCKER_HOST_PATTERN = re.compile(
+    r"(unix|npipe)://[!-~]{1,200}|(tcp|ssh|http|https)://[A-Za-z0-9._@\[\]:-]{1,200}/?"
+)
 
 
 @dataclass(frozen=True)

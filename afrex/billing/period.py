@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from afrex.errors import BadInput
 from afrex.spec import PlanChange
 
-MONTH_PATTERN = re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})$")
+MONTH_PATTERN = re.compile(r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})")
 
 
 @dataclass(frozen=True, order=True)
@@ -31,7 +31,7 @@ class Month:
     @classmethod
     def parse(cls, text: str) -> Month:
         """`2026-03` → Month(2026, 3); anything else is bad input."""
-        match = MONTH_PATTERN.match(text.strip())
+        match = MONTH_PATTERN.fullmatch(text)
         if not match or not 1 <= int(match["month"]) <= 12 or int(match["year"]) < 1970:
             raise BadInput(f"--month {text!r} is not a month", "use YYYY-MM, e.g. 2026-03")
         return cls(int(match["year"]), int(match["month"]))

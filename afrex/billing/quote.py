@@ -15,6 +15,8 @@ from afrex.catalog import Catalog
 from afrex.errors import BadInput
 from afrex.pricing import PlanPrice, cents, plan_price
 
+MAX_EXTRA_TASKS = 100_000_000  # keeps every amount far inside Decimal's precision
+
 
 def check_choice(kind: str, option: str, value: str, choices: Any) -> str:
     """`value` if it names one of `choices`, else bad input naming them."""
@@ -122,8 +124,10 @@ def quote(
     `agents` on the cheapest tier that holds them."""
     check_choice("vertical", "--vertical", vertical, catalog.verticals)
     check_choice("support level", "--support", support, catalog.support)
-    if extra_tasks < 0:
-        raise BadInput(f"--extra-tasks {extra_tasks} is negative", "use 0 or more")
+    if not 0 <= extra_tasks <= MAX_EXTRA_TASKS:
+        raise BadInput(
+            f"--extra-tasks {extra_tasks} is out of range", f"use 0 to {MAX_EXTRA_TASKS:,}"
+        )
     if tier is None and agents is None:
         raise BadInput("a quote needs --tier or --agents", "e.g. afrex quote --tier growth")
     if agents is not None:
