@@ -101,10 +101,20 @@ class Invoice:
     lines: tuple[InvoiceLine, ...]
     sla: SlaCheck
     catalog_digest: str
+    draft_through: date | None = None
 
     @property
     def id(self) -> str:
         return invoice_id(self.tenant_id, self.month)
+
+    @property
+    def draft(self) -> bool:
+        """A draft bills the current month's days so far; the final invoice comes after."""
+        return self.draft_through is not None
+
+    @property
+    def issued(self) -> date:
+        return self.draft_through or self.month.last_day
 
     @property
     def subtotal(self) -> Decimal:
@@ -134,7 +144,8 @@ class Invoice:
             "company": self.company,
             "contact": self.contact,
             "month": str(self.month),
-            "issued": self.month.last_day.isoformat(),
+            "issued": self.issued.isoformat(),
+            "draft": self.draft,
             "currency": "USD",
             "vertical": self.vertical,
             "billing": self.billing,
@@ -158,10 +169,15 @@ def first_billed_day(spec: TenantSpec) -> date:
 
 
 def build_invoice(
-    catalog: Catalog, spec: TenantSpec, month: Month, uptime: Uptime | None
+    catalog: Catalog,
+    spec: TenantSpec,
+    month: Month,
+    uptime: Uptime | None,
+    draft_through: date | None = None,
 ) -> Invoice:
-    """The tenant's invoice for `month`; a month before it existed is bad input."""
-    segments = month_segments(spec.history, month)
+    """The tenant's invoice for `month` (a draft billing only the days up to
+    `draft_through`); a month before it existed is bad input."""
+    segments = month_segments(spec.history, month, draft_through)
     if not segments:
         first = first_billed_day(spec)
         raise BadInput(
@@ -190,6 +206,7 @@ def build_invoice(
         lines=tuple(lines),
         sla=sla,
         catalog_digest=catalog.digest,
+        draft_through=draft_through,
     )
 
 

@@ -93,14 +93,19 @@ def _billing_starts(history: Sequence[PlanChange]) -> list[datetime]:
     return starts
 
 
-def month_segments(history: Sequence[PlanChange], month: Month) -> list[Segment]:
-    """The month's days grouped into runs billed at the same plan; empty before the first."""
+def month_segments(
+    history: Sequence[PlanChange], month: Month, through: date | None = None
+) -> list[Segment]:
+    """The month's days (up to `through`, for a draft) grouped into runs billed at the
+    same plan; empty before the first."""
     if not history:
         return []
     starts = _billing_starts(history)
     segments: list[Segment] = []
     for offset in range(month.days):
         day = month.first_day + timedelta(days=offset)
+        if through is not None and day > through:
+            break
         index = bisect_right(starts, datetime.combine(day, time(), tzinfo=UTC)) - 1
         if index < 0:
             continue

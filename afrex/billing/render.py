@@ -19,7 +19,7 @@ STYLE = (
     "table{border-collapse:collapse;width:100%}td,th{padding:.35rem .5rem;"
     "border-bottom:1px solid #ddd;text-align:left}td.amount,th.amount{text-align:right;"
     "font-variant-numeric:tabular-nums}tr.total td{font-weight:bold;border-top:2px solid #222}"
-    ".note{color:#555}"
+    ".note{color:#555}.draft{background:#fff3cd;padding:.5rem}"
 )
 
 
@@ -47,8 +47,8 @@ def invoice_html(invoice: Invoice) -> str:
 <style>{STYLE}</style>
 </head>
 <body>
-<h1>Invoice {e(invoice.id)}</h1>
-<p>AfrexAI Hosted Agents<br>Issued {invoice.month.last_day.isoformat()}
+<h1>{"DRAFT invoice" if invoice.draft else "Invoice"} {e(invoice.id)}</h1>
+{_draft_note(invoice)}<p>AfrexAI Hosted Agents<br>Issued {invoice.issued.isoformat()}
  for {e(invoice.month.title)} ({invoice.days_billed} of {invoice.month.days} days billed)</p>
 <p>Bill to: <strong>{e(invoice.company)}</strong><br>{e(invoice.contact)}<br>
 Tenant {e(invoice.tenant_id)}, {e(invoice.vertical)} vertical, {e(invoice.billing)} billing</p>
@@ -69,3 +69,12 @@ Tenant {e(invoice.tenant_id)}, {e(invoice.vertical)} vertical, {e(invoice.billin
 
 def _row(item: str, amount: Decimal) -> str:
     return f'<tr><td>{escape(item)}</td><td class="amount">{money(amount)}</td></tr>'
+
+
+def _draft_note(invoice: Invoice) -> str:
+    if not invoice.draft:
+        return ""
+    return (
+        f'<p class="draft"><strong>Draft, not a bill:</strong> {invoice.month.title} is not over; '
+        f"this bills the days up to {invoice.issued.isoformat()} only.</p>\n"
+    )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -58,16 +58,29 @@ def invoice_month(
     tenant: str | None = None,
     output: Path | None = None,
     reader: Callable[[Catalog], UptimeReader] = cloudwatch_reader,
-    today: date | None = None,
+    now: datetime | None = None,
+    draft: bool = False,
 ) -> InvoiceRun:
-    """Invoice `tenant` (or, when None, every tenant) for the month `YYYY-MM`."""
+    """Invoice `tenant` (or, when None, every tenant) for the month `YYYY-MM`.
+
+    The current month is not over: it is invoiced only as a draft (`draft=True`),
+    which bills the days so far (today included) and is written beside, never
+    over, the final invoice."""
+    now = now or datetime.now(UTC)
     month = Month.parse(month_text)
-    current = Month.of(today or datetime.now(UTC).date())
+    current = Month.of(now)
     if month > current:
         raise BadInput(f"--month {month} has not started yet", f"invoice {current} or earlier")
+    if month == current and not draft:
+        raise BadInput(
+            f"--month {month} is not over yet (today is {now.date()})",
+            f"add --draft to bill its days so far, or invoice {_previous(month)}",
+        )
+    if draft and month != current:
+        raise BadInput(f"--draft is for the current month ({current})", "drop --draft")
     project = find_project()
     catalog = load_catalog()
-    tenants = load_tenants(project, catalog, [tenant] if tenant else None)
+    tenants = load_tenants(project, catalog, [tenant] if tenant else None, now=now)
     specs = [t.spec for t in tenants]
     run = InvoiceRun(month, output or project.root / INVOICES_DIR)
     billable = []
@@ -82,9 +95,12 @@ def invoice_month(
                 f"tenant {tenant} did not exist in {month} (provisioned {first})",
                 f"invoice {Month.of(first)} or later",
             )
-    measured = _measure(reader, catalog, billable, month) if billable else {}
+    through = now.date() if draft else None
+    end = _whole_minute(now) if draft else month.end
+    measured = _measure(reader, catalog, billable, month.start, end) if billable else {}
     run.invoices = [
-        build_invoice(catalog, spec, month, measured.get(spec.tenant_id)) for spec in billable
+        build_invoice(catalog, spec, month, measured.get(spec.tenant_id), through)
+        for spec in billable
     ]
     rendered = [render_files(run.folder, invoice) for invoice in run.invoices]
     run.files = write_invoices(run.folder / str(month), rendered)
@@ -95,9 +111,20 @@ def _measure(
     reader: Callable[[Catalog], UptimeReader],
     catalog: Catalog,
     specs: list[TenantSpec],
-    month: Month,
+    start: datetime,
+    end: datetime,
 ) -> dict[str, Uptime]:
-    """Uptime for the month of each tenant that has samples: its configured agents, and
+    """Uptime over [start, end) of each tenant that has samples: its configured agents, and
     any others the reader finds publishing for it (agents removed since)."""
+    if end - start < timedelta(minutes=1):
+        return {}  # the first minute of the month: nothing to measure yet
     known = {spec.tenant_id: set(spec.agents) for spec in specs}
-    return reader(catalog).uptime(month.start, month.end, known)
+    return reader(catalog).uptime(start, end, known)
+
+
+def _whole_minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def _previous(month: Month) -> Month:
+    return Month(month.year - 1, 12) if month.month == 1 else Month(month.year, month.month - 1)

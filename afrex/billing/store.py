@@ -18,9 +18,11 @@ from afrex.errors import OperationFailed
 
 
 def invoice_paths(folder: Path, invoice: Invoice) -> tuple[Path, Path]:
-    """Where an invoice's JSON and HTML go: `<folder>/<YYYY-MM>/<id>.json|.html`."""
-    base = folder / str(invoice.month) / invoice.id
-    return base.with_suffix(".json"), base.with_suffix(".html")
+    """Where an invoice's JSON and HTML go: `<folder>/<YYYY-MM>/<id>.json|.html`
+    (`<id>.draft.json|.html` for a draft, so a draft never stands in for the bill)."""
+    name = f"{invoice.id}.draft" if invoice.draft else invoice.id
+    base = folder / str(invoice.month) / name
+    return base.with_name(f"{name}.json"), base.with_name(f"{name}.html")
 
 
 def render_files(folder: Path, invoice: Invoice) -> dict[Path, str]:

@@ -138,11 +138,17 @@ def invoice(
         Path | None,
         typer.Option("--output", "-o", help="Invoices folder [default: <project>/invoices]."),
     ] = None,
+    draft: Annotated[
+        bool,
+        typer.Option("--draft", help="Bill the current month's days so far, as a draft."),
+    ] = False,
     as_json: AsJson = False,
 ) -> None:
     """Bill a month: prorated plan lines, annual discount and SLA credit.
 
-    Writes `FOLDER/YYYY-MM/INV-TENANT-YYYY-MM.json` and `.html` for each tenant.
+    Writes `FOLDER/YYYY-MM/INV-TENANT-YYYY-MM.json` and `.html` for each tenant. The
+    current month is not over: `--draft` bills its days so far into
+    `INV-TENANT-YYYY-MM.draft.json|html`; without it, the current month is refused.
     """
     with terminate_on_signals(), reported():
         from afrex.billing.run import invoice_month
@@ -150,7 +156,7 @@ def invoice(
 
         if all_tenants == (tenant is not None):
             raise BadInput("give either --tenant <id> or --all", "e.g. --all --month 2026-03")
-        run = invoice_month(month, tenant=tenant, output=output)
+        run = invoice_month(month, tenant=tenant, output=output, draft=draft)
     if as_json:
         _emit_run(run, single=tenant is not None)
     elif tenant is not None:
@@ -176,7 +182,8 @@ def _emit_run(run: InvoiceRun, single: bool) -> None:
 
 
 def _render_invoice(inv: Invoice) -> None:
-    table = Table(title=f"{inv.id}  {inv.company}", title_justify="left")
+    label = f"DRAFT through {inv.issued}  " if inv.draft else ""
+    table = Table(title=f"{label}{inv.id}  {inv.company}", title_justify="left")
     table.add_column("item")
     table.add_column("amount", justify="right")
     for index, charge in enumerate(inv.charges):
@@ -192,7 +199,8 @@ def _render_invoice(inv: Invoice) -> None:
 
 
 def _render_run(run: InvoiceRun) -> None:
-    table = Table(title=f"Invoices for {run.month.title}", title_justify="left")
+    drafts = " (drafts: the month is not over)" if any(i.draft for i in run.invoices) else ""
+    table = Table(title=f"Invoices for {run.month.title}{drafts}", title_justify="left")
     for name in ("invoice", "days", "subtotal", "SLA", "total"):
         table.add_column(name, justify="left" if name in ("invoice", "SLA") else "right")
     for inv in run.invoices:

@@ -137,7 +137,7 @@ def test_compare_table_and_json() -> None:
         (["quote", "--tier", "growth", "--agents", "4"], "exceeds the growth tier limit of 3"),
         (["quote", "--tier", "growth", "--vertical", "mining"], "unknown vertical 'mining'"),
         (["quote", "--tier", "growth", "--support", "gold"], "unknown support level 'gold'"),
-        (["quote", "--tier", "growth", "--extra-tasks", "-1"], "--extra-tasks -1 is negative"),
+        (["quote", "--tier", "growth", "--extra-tasks", "-1"], "--extra-tasks -1 is out of range"),
         (["quote"], "a quote needs --tier or --agents"),
         (["compare", "--agents", "0"], "--agents 0 is not a number of agents"),
     ],
