@@ -21,6 +21,7 @@ from afrex.yamlsafe import parse_yaml, read_regular_file
 
 DEFAULT_CATALOG = Path(__file__).with_name("catalog.yaml")
 AGENT_NAME_PATTERN = r"^[a-z][a-z0-9-]{1,38}[a-z0-9]$"
+METRIC_NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_.-]{0,254}$"
 
 # Bounds keep every sum and product of prices well inside Decimal's 28 digits.
 MAX_MONEY = Decimal("1000000000")
@@ -126,6 +127,40 @@ class SlaAlerting(_Model):
     windows: list[BurnWindow] = Field(min_length=1)
 
 
+class Telemetry(_Model):
+    """The rest of the telemetry contract (`sla_alerting` names the namespace and `Up`):
+    dimension and metric names, how agents are probed, and how telemetry is read back."""
+
+    tenant_dimension: str = Field(pattern=METRIC_NAME_PATTERN, description="Tenant dimension.")
+    agent_dimension: str = Field(pattern=METRIC_NAME_PATTERN, description="Agent dimension.")
+    response_time_metric: str = Field(pattern=METRIC_NAME_PATTERN)
+    tasks_completed_metric: str = Field(pattern=METRIC_NAME_PATTERN)
+    task_minutes_metric: str = Field(pattern=METRIC_NAME_PATTERN)
+    probe_timeout_seconds: Decimal = Field(
+        gt=0, le=60, description="How long a gateway's health path may take to answer."
+    )
+    probe_concurrency: int = Field(ge=1, le=4096, description="Health probes in flight at once.")
+    engine_timeout_seconds: Decimal = Field(
+        gt=0, le=120, description="How long a Docker engine may take to list its containers."
+    )
+    realert_seconds: int = Field(
+        ge=60, le=604800, description="`sla watch`: repeat a down agent's alert this often."
+    )
+    breach_period_seconds: int = Field(
+        ge=60, le=86400, description="Bucket of `Up` datapoints that `sla breaches` judges."
+    )
+    chart_period_seconds: int = Field(
+        ge=3600, le=86400, description="Bucket of the portal's uptime chart."
+    )
+
+    @model_validator(mode="after")
+    def _whole_minutes(self) -> Telemetry:
+        for name in ("breach_period_seconds", "chart_period_seconds"):
+            if getattr(self, name) % 60:
+                raise ValueError(f"{name}: must be whole minutes (CloudWatch periods)")
+        return self
+
+
 class AgentImage(_Model):
     repository: str
     tag: str = Field(pattern=r"^[A-Za-z0-9_.@:-]+$", description="A pinned tag, never latest.")
@@ -169,6 +204,7 @@ class Catalog(_Model):
     sla_credits: SlaCredits
     portal_value: PortalValue
     sla_alerting: SlaAlerting
+    telemetry: Telemetry
     agent_image: AgentImage
     gateway: Gateway
     backups: Backups
