@@ -6,6 +6,7 @@ import pytest
 
 from afrex.catalog import Catalog, load_catalog
 from afrex.stackfiles import Project, find_project
+from tests.billing.fleet import fleet
 from tests.helpers import ROOT
 from tests.services import aws_endpoint, moto_server
 
@@ -26,4 +27,5 @@ def plan_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
     monkeypatch.setenv("AFREX_CACHE_DIR", str(tmp_path_factory.mktemp("plan-cache")))
 
 
-__all__ = ["aws_endpoint", "moto_server"]  # moto's server, for every test that needs AWS
+# moto's server for every test that needs AWS; a throw-away project of stacks (`fleet`)
+__all__ = ["aws_endpoint", "fleet", "moto_server"]

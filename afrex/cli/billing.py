@@ -183,7 +183,8 @@ def _emit_run(run: InvoiceRun, single: bool) -> None:
 
 def _render_invoice(inv: Invoice) -> None:
     label = f"DRAFT through {inv.issued}  " if inv.draft else ""
-    table = Table(title=f"{label}{inv.id}  {inv.company}", title_justify="left")
+    console.print(line((f"{label}{inv.id}", "bold"), f"  {inv.company}"), soft_wrap=True)
+    table = Table()
     table.add_column("item")
     table.add_column("amount", justify="right")
     for index, charge in enumerate(inv.charges):
