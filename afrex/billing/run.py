@@ -21,18 +21,19 @@ from afrex.catalog import Catalog, load_catalog
 from afrex.errors import BadInput
 from afrex.spec import TenantSpec
 from afrex.stackfiles import find_project
-from afrex.telemetry import Uptime
+from afrex.telemetry import Measurement
 from afrex.tenants import load_tenants
 
 INVOICES_DIR = "invoices"
 
 
 class UptimeReader(Protocol):
-    """Anything that measures tenants' uptime over a period (CloudWatch in production)."""
+    """Anything that measures tenants' uptime over a period (CloudWatch in production),
+    range-checked: the samples it ignored come back as warnings."""
 
-    def uptime(
+    def measure(
         self, start: datetime, end: datetime, tenants: Mapping[str, Collection[str]]
-    ) -> dict[str, Uptime]: ...
+    ) -> Measurement: ...
 
 
 @dataclass
@@ -44,13 +45,13 @@ class InvoiceRun:
     invoices: list[Invoice] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def cloudwatch_reader(catalog: Catalog) -> UptimeReader:
     from afrex.telemetry import CloudWatchTelemetry
 
-    alerting = catalog.sla_alerting
-    return CloudWatchTelemetry.connect(alerting.namespace, alerting.metric)
+    return CloudWatchTelemetry.for_catalog(catalog)
 
 
 def invoice_month(
@@ -97,9 +98,11 @@ def invoice_month(
             )
     through = now.date() if draft else None
     end = _whole_minute(now) if draft else month.end
-    measured = _measure(reader, catalog, billable, month.start, end) if billable else {}
+    measured = _measure(reader, catalog, billable, month.start, end) if billable else None
+    uptime = measured.by_tenant if measured else {}
+    run.warnings = measured.warnings if measured else []
     run.invoices = [
-        build_invoice(catalog, spec, month, measured.get(spec.tenant_id), through)
+        build_invoice(catalog, spec, month, uptime.get(spec.tenant_id), through)
         for spec in billable
     ]
     rendered = [render_files(run.folder, invoice) for invoice in run.invoices]
@@ -113,13 +116,13 @@ def _measure(
     specs: list[TenantSpec],
     start: datetime,
     end: datetime,
-) -> dict[str, Uptime]:
+) -> Measurement | None:
     """Uptime over [start, end) of each tenant that has samples: its configured agents, and
     any others the reader finds publishing for it (agents removed since)."""
     if end - start < timedelta(minutes=1):
-        return {}  # the first minute of the month: nothing to measure yet
+        return None  # the first minute of the month: nothing to measure yet
     known = {spec.tenant_id: set(spec.agents) for spec in specs}
-    return reader(catalog).uptime(start, end, known)
+    return reader(catalog).measure(start, end, known)
 
 
 def _whole_minute(moment: datetime) -> datetime:

@@ -15,7 +15,7 @@ import typer
 from rich.table import Column, Table
 
 from afrex.billing import money
-from afrex.cli.output import console, emit_json, line, reported, styled
+from afrex.cli.output import console, emit_json, line, reported, styled, warn
 from afrex.procs import terminate_on_signals
 
 if TYPE_CHECKING:
@@ -157,6 +157,8 @@ def invoice(
         if all_tenants == (tenant is not None):
             raise BadInput("give either --tenant <id> or --all", "e.g. --all --month 2026-03")
         run = invoice_month(month, tenant=tenant, output=output, draft=draft)
+    for warning in run.warnings:
+        warn(warning)
     if as_json:
         _emit_run(run, single=tenant is not None)
     elif tenant is not None:
