@@ -36,7 +36,13 @@ MAX_NODES = 200_000
 
 
 class _Loader(_BaseLoader):
-    """The safe loader, used only through `parse_yaml` (which checks the tree first)."""
+    """The safe loader, used only through `parse_yaml`; refuses a key written twice."""
+
+    source = "<yaml>"
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        _check_keys(node, self.source)
+        return super().construct_mapping(node, deep=deep)
 
 
 def _decode(data: bytes, source: str) -> str:
@@ -56,8 +62,25 @@ def _line(node: yaml.Node) -> int:
     return int(node.start_mark.line) + 1
 
 
-def _check_tree(root: yaml.Node, source: str) -> None:
-    """Refuse aliases (a node reached twice) and duplicate keys, without recursion."""
+def _check_keys(node: yaml.MappingNode, source: str) -> None:
+    """Refuse a mapping that writes a key twice, naming the key and both lines."""
+    keys: dict[tuple[str, str], int] = {}
+    for key, _ in node.value:
+        if isinstance(key, yaml.ScalarNode):
+            ident = (key.tag, key.value)
+            if ident in keys:
+                raise ConfigError(
+                    source,
+                    [
+                        f"line {_line(key)}: key '{key.value}' is written twice "
+                        f"(first on line {keys[ident]}); keep one"
+                    ],
+                )
+            keys[ident] = _line(key)
+
+
+def _check_aliases(root: yaml.Node, source: str) -> None:
+    """Refuse aliases (a node reached twice), without recursion."""
     seen: set[int] = set()
     todo = [root]
     while todo:
@@ -74,19 +97,7 @@ def _check_tree(root: yaml.Node, source: str) -> None:
         if len(seen) > MAX_NODES:
             raise ConfigError(source, [f"more than {MAX_NODES:,} YAML nodes; is this the file?"])
         if isinstance(node, yaml.MappingNode):
-            keys: dict[tuple[str, str], int] = {}
             for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode):
-                    ident = (key.tag, key.value)
-                    if ident in keys:
-                        raise ConfigError(
-                            source,
-                            [
-                                f"line {_line(key)}: key '{key.value}' is written twice "
-                                f"(first on line {keys[ident]}); keep one"
-                            ],
-                        )
-                    keys[ident] = _line(key)
                 todo.extend((key, value))
         elif isinstance(node, yaml.SequenceNode):
             todo.extend(node.value)
@@ -96,11 +107,13 @@ def parse_yaml(data: bytes | str, source: str) -> Any:
     """The document in `data` as plain data (dict, list, str, int, ...), or None if empty."""
     text = _decode(data, source) if isinstance(data, bytes) else data
     loader = _Loader(text)
+    loader.source = source
     try:
         node = loader.get_single_node()
         if node is None:
             return None
-        _check_tree(node, source)
+        if "&" in text or "*" in text:  # anchors and aliases need these characters
+            _check_aliases(node, source)
         return loader.construct_document(node)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
