@@ -13,6 +13,8 @@ import typer
 
 from afrex import __version__
 from afrex.cli import billing, plan
+from afrex.cli import portal as portal_cli
+from afrex.cli import sla as sla_cli
 
 app = typer.Typer(
     name="afrex",
@@ -27,6 +29,8 @@ app.command(name="quote")(billing.quote)
 app.command(name="compare")(billing.compare)
 app.command(name="invoice")(billing.invoice)
 app.command(name="revenue")(billing.revenue)
+app.add_typer(sla_cli.app, name="sla")
+app.add_typer(portal_cli.app, name="portal")
 
 
 def _print_version(value: bool) -> None:
