@@ -18,6 +18,7 @@ import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ from afrex.stackfiles import Project, StackFile
 PARALLEL_MIN = 8
 CHUNK = 4
 PACK_KEY = "policy-pack"
+# Bounds a cached plan must respect (far beyond any real tenant) to be believed.
+MAX_AGENTS = 10_000
+MAX_MRR = Decimal(10) ** 12
 
 
 @dataclass
@@ -174,6 +178,8 @@ def _tenant_reader(stack: str) -> Callable[[dict[str, Any]], TenantPlan]:
         tenant: TenantPlan = _adapter(TenantPlan).validate_python(entry)
         if tenant.stack != stack or _as_written(tenant.to_cache()) != entry:
             raise ValueError(f"not the cached plan of {stack}")
+        if not (0 <= tenant.agents <= MAX_AGENTS and 0 <= tenant.mrr <= MAX_MRR):
+            raise ValueError("agents or MRR out of range")
         tenant.rows()  # every summary the commands show can be computed
         for violation in tenant.violations:
             violation.as_dict()
