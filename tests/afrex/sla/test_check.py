@@ -88,7 +88,7 @@ def agents(
             container.remove(force=True)
 
 
-def up_samples() -> dict[str, list[float]]:
+def up_samples() -> dict[str, list[tuple[float, float]]]:
     now = datetime.now(UTC)
     found = {}
     for agent in AGENTS:
