@@ -30,8 +30,10 @@ from afrex.telemetry.series import (
     Measurement,
     Percentiles,
     Series,
+    SeriesRequest,
     Uptime,
     ValidRange,
+    Wanted,
     finest_period,
     window_period,
 )
@@ -46,8 +48,10 @@ __all__ = [
     "Measurement",
     "Percentiles",
     "Series",
+    "SeriesRequest",
     "Uptime",
     "ValidRange",
+    "Wanted",
     "finest_period",
     "window_period",
 ]

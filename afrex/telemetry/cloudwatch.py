@@ -25,8 +25,10 @@ from afrex.telemetry.series import (
     Measurement,
     Percentiles,
     Series,
+    SeriesRequest,
     Uptime,
     ValidRange,
+    Wanted,
     finest_period,
     window_period,
 )
@@ -136,8 +138,32 @@ class CloudWatchTelemetry:
         valid: ValidRange = NON_NEGATIVE,
     ) -> dict[Key, Series]:
         """Each agent's `metric` over [start, end) in `period` buckets, range-checked."""
-        buckets = self.buckets(keys, metric, start, end, period)
-        kept: dict[Key, list[Bucket]] = {key: [] for key in keys}
+        found = self.read([SeriesRequest(metric, period, valid, tuple(keys))], start, end)
+        return {key: found[(metric, key)] for key in keys}
+
+    def read(
+        self, requests: Sequence[SeriesRequest], start: datetime, end: datetime
+    ) -> dict[tuple[str, Key], Series]:
+        """Several metrics of many agents over one window, sharing requests; each series
+        range-checked. Keys: (metric, (tenant, agent))."""
+        wanted = [
+            Wanted(key, r.metric, r.period, stat)
+            for r in requests
+            for key in r.keys
+            for stat in STATS
+        ]
+        raw = self.statistics(wanted, start, end)
+        result: dict[tuple[str, Key], Series] = {}
+        for r in requests:
+            buckets = {key: _buckets(raw, key, r.metric, r.period) for key in r.keys}
+            for key, series in self._checked(buckets, r.metric, r.valid).items():
+                result[(r.metric, key)] = series
+        return result
+
+    def _checked(
+        self, buckets: Mapping[Key, list[Bucket]], metric: str, valid: ValidRange
+    ) -> dict[Key, Series]:
+        kept: dict[Key, list[Bucket]] = {key: [] for key in buckets}
         bad: dict[Key, list[Bucket]] = defaultdict(list)
         for key, found in buckets.items():
             for bucket in found:
@@ -172,80 +198,48 @@ class CloudWatchTelemetry:
                         windows[(bucket.start, bucket.end, finer)].append(key)
             pending = defaultdict(list)
             for (start, end, finer), keys in sorted(windows.items()):
-                for key, found in self.buckets(keys, metric, start, end, finer).items():
-                    for bucket in found:
+                wanted = [Wanted(key, metric, finer, stat) for key in keys for stat in STATS]
+                raw = self.statistics(wanted, start, end)
+                for key in keys:
+                    for bucket in _buckets(raw, key, metric, finer):
                         fits = valid.holds(bucket.minimum, bucket.maximum)
                         (kept[key] if fits else pending[key]).append(bucket)
         return kept, dropped
 
-    def buckets(
-        self, keys: Sequence[Key], metric: str, start: datetime, end: datetime, period: int
-    ) -> dict[Key, list[Bucket]]:
-        """Sum, SampleCount, Minimum and Maximum per bucket, as few requests as allowed."""
-        raw = self.statistics(keys, metric, start, end, period, STATS)
-        found: dict[Key, list[Bucket]] = {}
-        for key in keys:
-            sums, counts = raw.get((*key, "Sum"), {}), raw.get((*key, "SampleCount"), {})
-            lows, highs = raw.get((*key, "Minimum"), {}), raw.get((*key, "Maximum"), {})
-            found[key] = [
-                Bucket(
-                    at,
-                    period,
-                    round(counts[at]),
-                    Decimal(repr(sums.get(at, 0.0))),
-                    lows.get(at, 0.0),
-                    highs.get(at, 0.0),
-                )
-                for at in sorted(counts)
-                if counts[at] > 0
-            ]
-        return found
-
     def statistics(
-        self,
-        keys: Sequence[Key],
-        metric: str,
-        start: datetime,
-        end: datetime,
-        period: int,
-        stats: Sequence[str],
-    ) -> dict[tuple[str, str, str], dict[datetime, float]]:
-        """`{(tenant, agent, stat): {bucket start: value}}`, batched within the API's
+        self, wanted: Sequence[Wanted], start: datetime, end: datetime
+    ) -> dict[Wanted, dict[datetime, float]]:
+        """`{wanted: {bucket start: value}}` over [start, end), batched within the API's
         limits: at most 500 queries and 100,800 datapoints per request."""
-        points = max(1, -(-int((end - start).total_seconds()) // period))
-        per_request = max(1, min(self.per_call, MAX_DATAPOINTS // points) // len(stats))
-        found: dict[tuple[str, str, str], dict[datetime, float]] = {}
-        with _reading("uptime" if metric == self.metric else metric):
-            for batch in _batches(list(keys), per_request):
-                wanted = [(*key, stat) for key in batch for stat in stats]
-                queries = [
-                    self._query(f"q{i}", item, metric, period) for i, item in enumerate(wanted)
-                ]
+        found: dict[Wanted, dict[datetime, float]] = {}
+        seconds = int((end - start).total_seconds())
+        names = {w.metric for w in wanted}
+        with _reading("uptime" if names <= {self.metric} else ", ".join(sorted(names))):
+            for batch in _requests(wanted, seconds, self.per_call):
+                queries = [self._query(f"q{i}", item) for i, item in enumerate(batch)]
                 pages = self.client.get_paginator("get_metric_data").paginate(
                     MetricDataQueries=queries, StartTime=start, EndTime=end
                 )
                 for page in pages:
                     for result in page.get("MetricDataResults", []):
-                        series = found.setdefault(wanted[int(result["Id"][1:])], {})
+                        series = found.setdefault(batch[int(result["Id"][1:])], {})
                         for at, value in zip(result["Timestamps"], result["Values"], strict=True):
                             series[at.astimezone(UTC)] = value
         return found
 
-    def _query(
-        self, query_id: str, wanted: tuple[str, str, str], metric: str, period: int
-    ) -> MetricDataQueryTypeDef:
-        tenant, agent, stat = wanted
+    def _query(self, query_id: str, wanted: Wanted) -> MetricDataQueryTypeDef:
+        tenant, agent = wanted.key
         dimensions: list[DimensionTypeDef] = [
             {"Name": self.tenant_dimension, "Value": tenant},
             {"Name": self.agent_dimension, "Value": agent},
         ]
         named: MetricTypeDef = {
             "Namespace": self.namespace,
-            "MetricName": metric,
+            "MetricName": wanted.metric,
             "Dimensions": dimensions,
         }
-        stat_query: MetricStatTypeDef = {"Metric": named, "Period": period, "Stat": stat}
-        return {"Id": query_id, "MetricStat": stat_query}
+        stat: MetricStatTypeDef = {"Metric": named, "Period": wanted.period, "Stat": wanted.stat}
+        return {"Id": query_id, "MetricStat": stat}
 
     def percentiles(
         self,
@@ -258,14 +252,15 @@ class CloudWatchTelemetry:
         """Percentiles per agent over the whole window, or why there are none. An
         endpoint that cannot compute them (moto's server) is a reason, not a failure."""
         period = window_period(start, end, self.now())
+        wanted = [Wanted(key, metric, period, stat) for key in keys for stat in stats]
         try:
-            raw = self.statistics(keys, metric, start, end, period, stats)
+            raw = self.statistics(wanted, start, end)
         except OperationFailed as error:
             return Percentiles({}, f"CloudWatch did not compute percentiles: {error.message}")
         values: dict[Key, dict[str, float]] = defaultdict(dict)
-        for (tenant, agent, stat), found in raw.items():
+        for item, found in raw.items():
             if found:
-                values[(tenant, agent)][stat] = next(iter(found.values()))
+                values[item.key][item.stat] = next(iter(found.values()))
         return Percentiles(dict(values))
 
 
@@ -308,6 +303,35 @@ def _summarise(key: Key, metric: str, valid: ValidRange, found: list[Bucket]) ->
     )
 
 
-def _batches(items: list[Key], size: int) -> Iterator[list[Key]]:
-    for first in range(0, len(items), size):
-        yield items[first : first + size]
+def _buckets(
+    raw: Mapping[Wanted, dict[datetime, float]], key: Key, metric: str, period: int
+) -> list[Bucket]:
+    """The buckets of one series from its four statistics (empty buckets left out)."""
+    sums, counts, lows, highs = (raw.get(Wanted(key, metric, period, stat), {}) for stat in STATS)
+    return [
+        Bucket(
+            at,
+            period,
+            round(counts[at]),
+            Decimal(repr(sums.get(at, 0.0))),
+            lows.get(at, 0.0),
+            highs.get(at, 0.0),
+        )
+        for at in sorted(counts)
+        if counts[at] > 0
+    ]
+
+
+def _requests(wanted: Sequence[Wanted], seconds: int, per_call: int) -> Iterator[list[Wanted]]:
+    """Runs of queries within one request's limits (queries, datapoints)."""
+    batch: list[Wanted] = []
+    points = 0
+    for item in wanted:
+        cost = max(1, -(-seconds // item.period))
+        if batch and (len(batch) >= per_call or points + cost > MAX_DATAPOINTS):
+            yield batch
+            batch, points = [], 0
+        batch.append(item)
+        points += cost
+    if batch:
+        yield batch

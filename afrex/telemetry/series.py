@@ -46,6 +46,26 @@ NON_NEGATIVE = ValidRange(0.0, None)
 
 
 @dataclass(frozen=True)
+class Wanted:
+    """One statistic of one agent's metric at one period (one GetMetricData query)."""
+
+    key: Key
+    metric: str
+    period: int
+    stat: str
+
+
+@dataclass(frozen=True)
+class SeriesRequest:
+    """A metric to read for these agents, in `period` buckets, checked against `valid`."""
+
+    metric: str
+    period: int
+    valid: ValidRange
+    keys: tuple[Key, ...]
+
+
+@dataclass(frozen=True)
 class Uptime:
     """Measured availability: how many `Up` samples, and how many of them were up."""
 
