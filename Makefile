@@ -25,13 +25,15 @@ typecheck: setup
 	$(BIN)/mypy .
 
 # A container engine for the tests that run the planned agent container for real
-# (Podman with runc, and busybox-static for the test image; about 20 s).
+# (Podman with runc, and busybox-static for the test image; about 20 s), and Debian's
+# chromium for the test that opens the portal page headless.
 engine:
-	@if command -v podman >/dev/null && command -v runc >/dev/null && [ -x /bin/busybox ]; then :; \
+	@if command -v podman >/dev/null && command -v runc >/dev/null && [ -x /bin/busybox ] \
+		&& [ -x /usr/bin/chromium ]; then :; \
 	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			podman runc busybox-static >/dev/null; \
-	else echo "note: no podman/runc/busybox-static and no apt-get as root: engine tests skip"; fi
+			podman runc busybox-static chromium >/dev/null; \
+	else echo "note: no podman/runc/busybox-static/chromium and no apt-get as root: those tests skip"; fi
 
 test: setup engine
 	$(BIN)/pytest
