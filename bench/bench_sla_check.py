@@ -129,8 +129,8 @@ def main(agents: int = 300) -> None:
         )
         print(f"  alerts sent: {sum(1 for a in result.alerts if a.sent)}, events: {result.events}")
         print(
-            f"same probes one at a time (concurrency 1): {one_at_a_time:.2f} s "
-            f"-> {one_at_a_time / wall:.1f}x the whole round"
+            f"probes alone: {concurrent:.2f} s concurrent, {one_at_a_time:.2f} s one at a "
+            f"time ({one_at_a_time / concurrent:.1f}x)"
         )
     finally:
         if stub is not None:
