@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -54,8 +55,17 @@ def checkout(root: Path, ref: str) -> Iterator[Path]:
     archive = _git(root, "archive", "--format=tar", commit)
     with tempfile.TemporaryDirectory(prefix="afrex-base-") as folder:
         with tarfile.open(fileobj=BytesIO(archive)) as tar:
-            tar.extractall(folder, filter="data")
+            tar.extractall(folder, filter=_inside_only)
         yield Path(folder)
+
+
+def _inside_only(member: tarfile.TarInfo, destination: str) -> tarfile.TarInfo | None:
+    """tarfile's `data` filter, except that a member it refuses (a link out of the
+    tree) is left out instead of failing the whole base."""
+    try:
+        return tarfile.data_filter(member, destination)
+    except tarfile.FilterError:
+        return None
 
 
 def plan_at(root: Path, ref: str, cache_dir: Path | None) -> dict[str, Any]:
@@ -149,7 +159,10 @@ def _drop_unreadable_stacks(folder: Path) -> dict[str, str]:
             read_stack(path)
         except AfrexError as error:
             dropped[name] = "; ".join(error.lines())
-            path.unlink()
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
     return dropped
 
 

@@ -286,3 +286,29 @@ def test_a_project_file_broken_at_the_base_does_not_block_its_fix(
     assert len(diffs) == 3 and {d["status"] for d in diffs} == {"added"}
     (warning,) = [t for t in result.stderr.splitlines() if t.startswith("warning:")]
     assert "the fleet at HEAD could not be planned" in warning and "Pulumi.yaml" in warning
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+@pytest.mark.parametrize("odd", ["link-out-of-the-tree", "folder"])
+def test_an_odd_stack_entry_at_the_base_does_not_block_its_removal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, odd: str
+) -> None:
+    folder = project_copy(tmp_path / "project")
+    entry = folder / "stacks" / "Pulumi.cust-odd-entry-1767225600.yaml"
+    if odd == "folder":
+        entry.mkdir()
+        (entry / "note.txt").write_text("a folder where a stack file should be\n")
+    else:
+        entry.symlink_to("/nonexistent/stack.yaml")
+    git(folder, "init", "-q")
+    git(folder, "add", ".")
+    git(folder, "commit", "-qm", "odd")
+    if odd == "folder":  # the change under review removes it
+        shutil.rmtree(entry)
+    else:
+        entry.unlink()
+    monkeypatch.setenv("AFREX_PROJECT", str(folder))
+    result = runner.invoke(app, ["plan", "--base", "HEAD", "--json"], env={"COLUMNS": "400"})
+    assert result.exit_code == 0, result.output
+    statuses = {d["stack"]: d["status"] for d in json.loads(result.stdout)["diff"]}
+    assert {statuses[s] for s in (ACME, NORTHWIND)} == {"unchanged"}
