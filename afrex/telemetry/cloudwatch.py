@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from afrex.errors import OperationFailed
 from afrex.telemetry.series import (
+    COUNTED,
     DAY,
+    EXTREMES,
     MAX_DATAPOINTS,
     MAX_QUERIES,
     NON_NEGATIVE,
@@ -146,13 +148,23 @@ class CloudWatchTelemetry:
     ) -> dict[tuple[str, Key], Series]:
         """Several metrics of many agents over one window, sharing requests; each series
         range-checked. Keys: (metric, (tenant, agent))."""
-        wanted = [
+        counted = [
             Wanted(key, r.metric, r.period, stat)
             for r in requests
             for key in r.keys
-            for stat in STATS
+            for stat in COUNTED
         ]
-        raw = self.statistics(wanted, start, end)
+        raw = self.statistics(counted, start, end)
+        # The range check reads Minimum and Maximum only where there are samples: agents
+        # that published nothing in the window (new, removed, not yet deployed) cost
+        # two queries, not four.
+        extremes = [
+            Wanted(item.key, item.metric, item.period, stat)
+            for item in counted
+            if item.stat == "SampleCount" and any(raw.get(item, {}).values())
+            for stat in EXTREMES
+        ]
+        raw.update(self.statistics(extremes, start, end) if extremes else {})
         result: dict[tuple[str, Key], Series] = {}
         for r in requests:
             buckets = {key: _buckets(raw, key, r.metric, r.period) for key in r.keys}

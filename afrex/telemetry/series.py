@@ -12,7 +12,9 @@ from typing import Any
 MAX_QUERIES = 500  # GetMetricData: metrics per request
 MAX_DATAPOINTS = 100_800  # GetMetricData: datapoints per request
 UPTIME_PLACES = Decimal("0.0001")
-STATS = ("Sum", "SampleCount", "Minimum", "Maximum")
+COUNTED = ("Sum", "SampleCount")
+EXTREMES = ("Minimum", "Maximum")
+STATS = COUNTED + EXTREMES
 PERCENTILES = ("p50", "p95", "p99")
 DAY = 86_400
 # CloudWatch keeps 1-minute data 15 days, 5-minute data 63 days, then hourly (a day
