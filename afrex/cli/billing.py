@@ -15,7 +15,7 @@ import typer
 from rich.table import Column, Table
 
 from afrex.billing import money
-from afrex.cli.output import console, emit_json, line, reported, styled, warn
+from afrex.cli.output import Col, console, emit_json, line, print_grid, reported, styled, warn
 from afrex.procs import terminate_on_signals
 
 if TYPE_CHECKING:
@@ -203,17 +203,22 @@ def _render_invoice(inv: Invoice) -> None:
 
 def _render_run(run: InvoiceRun) -> None:
     drafts = " (drafts: the month is not over)" if any(i.draft for i in run.invoices) else ""
-    table = Table(title=f"Invoices for {run.month.title}{drafts}", title_justify="left")
-    for name in ("invoice", "days", "subtotal", "SLA", "total"):
-        table.add_column(name, justify="left" if name in ("invoice", "SLA") else "right")
+    rows: list[list[object]] = []
     for inv in run.invoices:
         sla = f"{inv.sla.uptime.pct}%" if inv.sla.uptime else "not measured"
         if inv.sla.credit_pct:
             sla += f", {inv.sla.credit_pct}% credit"
-        table.add_row(inv.id, str(inv.days_billed), money(inv.subtotal), sla, money(inv.total))
+        rows.append([inv.id, inv.days_billed, money(inv.subtotal), sla, money(inv.total)])
     total = sum((i.total for i in run.invoices), Decimal("0.00"))
-    table.add_row(styled("total", "bold"), "", "", "", styled(money(total), "bold"))
-    console.print(table)
+    rows.append([styled("total", "bold"), "", "", "", styled(money(total), "bold")])
+    columns = [
+        Col("invoice"),
+        Col("days", True),
+        Col("subtotal", True),
+        Col("SLA"),
+        Col("total", True),
+    ]
+    print_grid(columns, rows, title=f"Invoices for {run.month.title}{drafts}")
     for tenant_id, reason in run.skipped.items():
         console.print(f"not billed: {tenant_id} ({reason})")
     console.print(f"wrote {len(run.files)} files to {run.folder / str(run.month)}")

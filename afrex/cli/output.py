@@ -17,12 +17,14 @@ import json
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.style import Style
 from rich.text import Text
@@ -79,6 +81,49 @@ console = LiteralConsole(
 err_console = LiteralConsole(
     stderr=True, highlight=False, markup=False, emoji=False, soft_wrap=True
 )
+
+
+@dataclass(frozen=True)
+class Col:
+    """A column of `print_grid`: its heading, and whether it is right-aligned (numbers)."""
+
+    name: str
+    right: bool = False
+
+
+def print_grid(
+    columns: Sequence[Col | str],
+    rows: Iterable[Sequence[object]],
+    title: object | None = None,
+    out: Console | None = None,
+) -> None:
+    """A plain table for long lists (a thousand tenants render in milliseconds, where a
+    Rich table takes seconds): a title, a bold header, a rule, one line per row.
+    Cells are any value (made literal) or a `Text` from `styled()` (kept styled)."""
+    out = out or console
+    heads = [c if isinstance(c, Col) else Col(c) for c in columns]
+    body = [[_cell(c) for c in row] for row in rows]
+    widths = [cell_len(h.name) for h in heads]
+    for cells in body:
+        for index, cell in enumerate(cells[: len(widths)]):
+            widths[index] = max(widths[index], cell_len(cell.plain))
+    text = Text()
+    if title is not None:
+        text.append(literal(title, one_line=True) + "\n", style="bold")
+    header = [Text(h.name, style="bold") for h in heads]
+    for cells in (header, [Text("─" * w) for w in widths], *body):
+        for index, (cell, width, head) in enumerate(zip(cells, widths, heads, strict=False)):
+            pad = " " * (width - cell_len(cell.plain))
+            text.append_text(Text(pad) + cell if head.right else cell + Text(pad))
+            if index < len(heads) - 1:
+                text.append("  ")
+        text.rstrip()
+        text.append("\n")
+    out.print(text, soft_wrap=True, end="")
+
+
+def _cell(value: object) -> Text:
+    return value if isinstance(value, Text) else Text(literal(value, one_line=True))
 
 
 def progress(total: int, what: str) -> Progress:
