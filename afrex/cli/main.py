@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from afrex import __version__
+from afrex.cli import backup as backup_cli
 from afrex.cli import billing, plan
 from afrex.cli import portal as portal_cli
 from afrex.cli import sla as sla_cli
@@ -31,6 +32,7 @@ app.command(name="invoice")(billing.invoice)
 app.command(name="revenue")(billing.revenue)
 app.add_typer(sla_cli.app, name="sla")
 app.add_typer(portal_cli.app, name="portal")
+app.add_typer(backup_cli.app, name="backup")
 
 
 def _print_version(value: bool) -> None:

@@ -13,6 +13,8 @@ another test session's clean-up never removes them) and removed here.
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import io
 import tarfile
 from collections.abc import Iterator
@@ -22,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from afrex.backups.manifest import ArchivedAgent, Manifest, archive_key, backup_time, manifest_key
 from afrex.catalog import load_catalog
 from afrex.clients import s3
 from afrex.deployed import TenantView, read_tenant
@@ -35,10 +38,13 @@ LABEL = "afrex.test.backups"
 PORT = 18789
 SHELL_TOOLS = ("sh", "rm", "find", "stat", "sha256sum", "sort", "cat", "mkdir", "wget", "ls")
 STATE = load_catalog().gateway.state_path
+AGENT_USER = "1000:1000"  # the gateway image runs as `node`
 # Lists every entry of the state folder: mode, type, name (links with their target),
 # then the sha256 of every regular file. Independent of the archive API under test.
+# (Owners are not compared: Podman's archive API gives every entry to the container's
+# user, Docker's keeps each owner; either way the agent owns its state.)
 LISTING = (
-    f"cd {STATE} && find . -exec stat -c '%a %u %F %N' {{}} + | sort"
+    f"cd {STATE} && find . -exec stat -c '%a %F %N' {{}} + | sort"
     " && find . -type f -exec sha256sum {} + | sort -k 2"
 )
 
@@ -66,12 +72,13 @@ class DeployedFleet:
     """A project of deployed tenants whose agents run on Podman and whose buckets are in moto."""
 
     root: Path
-    engine: Engine
+    engine: Engine | None  # None: stacks, checkpoints and buckets only
     socket: str
     created: list[tuple[str, str]] = field(default_factory=list)  # (container, volume)
 
     @property
     def client(self) -> Any:
+        assert self.engine is not None, "this fleet has no container engine"
         return self.engine.client
 
     def add_stack(self, tenant_id: str, **tenant: Any) -> None:
@@ -87,9 +94,30 @@ class DeployedFleet:
         outputs["dockerHost"] = self.socket
         write_checkpoint(self.root / "state", "afrex", tenant_id, outputs)
         s3().create_bucket(Bucket=outputs["bucketName"])
-        for agent in outputs["agents"]:
-            self.run_agent(tenant_id, agent, healthcheck)
+        if self.engine is not None:
+            for agent in outputs["agents"]:
+                self.run_agent(tenant_id, agent, healthcheck)
         return read_tenant(tenant_id)
+
+    def put_backup(
+        self, view: TenantView, backup: str, states: dict[str, bytes], complete: bool = True
+    ) -> Manifest:
+        """A backup written straight into the bucket: each agent's state (a tar) gzipped,
+        then, if `complete`, its manifest."""
+        bucket, created = str(view.bucket), backup_time(backup)
+        assert created is not None
+        agents = []
+        for agent, tar_bytes in states.items():
+            body = gzip.compress(tar_bytes)
+            key = archive_key(backup, agent)
+            s3().put_object(Bucket=bucket, Key=key, Body=body)
+            agents.append(ArchivedAgent(agent, key, len(body), hashlib.sha256(body).hexdigest()))
+        manifest = Manifest(
+            view.id, backup, created, created, "0.1.0", "c" * 64, STATE, tuple(agents)
+        )
+        if complete:
+            s3().put_object(Bucket=bucket, Key=manifest_key(backup), Body=manifest.to_json())
+        return manifest
 
     def run_agent(self, tenant_id: str, agent: dict[str, Any], healthcheck: bool) -> None:
         self.remove(agent["container"], agent["volume"])
@@ -106,6 +134,8 @@ class DeployedFleet:
             name=agent["container"],
             detach=True,
             volumes={agent["volume"]: {"bind": STATE, "mode": "rw"}},
+            user=AGENT_USER,
+            init=True,
             cap_drop=["ALL"],
             security_opt=["no-new-privileges"],
             labels={LABEL: "1", "afrex.tenant": tenant_id, "afrex.agent": agent["name"]},
@@ -122,18 +152,28 @@ class DeployedFleet:
     def sh(self, view: TenantView, agent: str, script: str) -> str:
         """Run a shell script as root in a helper container with the agent's volume."""
         volume = view.agent(agent).volume
-        output = self.client.containers.run(
+        helper = self.client.containers.run(
             IMAGE,
             ["/bin/sh", "-c", script],
             volumes={volume: {"bind": STATE, "mode": "rw"}},
-            remove=True,
+            detach=True,
             network_mode="none",
             labels={LABEL: "1"},
         )
-        return bytes(output).decode("utf-8", errors="replace")
+        try:  # logs read after the exit: following them can miss the end on Podman
+            status = helper.wait(timeout=120)
+            output = bytes(helper.logs(stdout=True, stderr=True)).decode(errors="replace")
+        finally:
+            helper.remove(force=True)
+        assert status["StatusCode"] == 0, output
+        return output
 
     def listing(self, view: TenantView, agent: str) -> str:
         return self.sh(view, agent, LISTING)
+
+    def owners(self, view: TenantView, agent: str) -> set[str]:
+        """The uid:gid of every entry of the agent's state."""
+        return set(self.sh(view, agent, f"find {STATE} -exec stat -c '%u:%g' {{}} +").split())
 
     def remove(self, container: str, volume: str) -> None:
         for found in self.client.containers.list(all=True, filters={"name": f"^{container}$"}):
@@ -147,9 +187,32 @@ class DeployedFleet:
             self.remove(container, volume)
 
 
+def state_tar(files: dict[str, bytes], top: str = STATE.rsplit("/", 1)[1]) -> bytes:
+    """A state archive as the engine gives it: the state folder and its files."""
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as tar:
+        folder = tarfile.TarInfo(top)
+        folder.type, folder.mode = tarfile.DIRTYPE, 0o755
+        tar.addfile(folder)
+        for name, data in files.items():
+            info = tarfile.TarInfo(f"{top}/{name}")
+            info.size, info.mode = len(data), 0o640
+            tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
 @pytest.fixture(scope="session")
 def agent_image(engine: Engine, tmp_path_factory: pytest.TempPathFactory) -> str:
     return build_image(engine, tmp_path_factory.mktemp("agent-image"))
+
+
+def _project(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (root / "stacks").mkdir()
+    (root / "Pulumi.yaml").write_text("name: afrex\nstackConfigDir: stacks\n")
+    monkeypatch.setenv("AFREX_PROJECT", str(root))
+    monkeypatch.setenv("PULUMI_BACKEND_URL", f"file://{root / 'state'}")
+    monkeypatch.delenv("AFREX_EVENTS", raising=False)
+    monkeypatch.setenv("COLUMNS", "160")
 
 
 @pytest.fixture
@@ -161,17 +224,19 @@ def deployed(
     aws_endpoint: str,
 ) -> Iterator[DeployedFleet]:
     """A project of deployed tenants (see the module docstring)."""
-    (tmp_path / "stacks").mkdir()
-    (tmp_path / "Pulumi.yaml").write_text("name: afrex\nstackConfigDir: stacks\n")
-    monkeypatch.setenv("AFREX_PROJECT", str(tmp_path))
-    monkeypatch.setenv("PULUMI_BACKEND_URL", f"file://{tmp_path / 'state'}")
-    monkeypatch.delenv("AFREX_EVENTS", raising=False)
-    monkeypatch.setenv("COLUMNS", "160")
+    _project(tmp_path, monkeypatch)
     fleet = DeployedFleet(tmp_path, engine, _socket_url(engine))
     try:
         yield fleet
     finally:
         fleet.clean()
+
+
+@pytest.fixture
+def on_moto(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, aws_endpoint: str) -> DeployedFleet:
+    """Deployed tenants whose buckets are in moto, with no container engine."""
+    _project(tmp_path, monkeypatch)
+    return DeployedFleet(tmp_path, None, f"unix://{tmp_path}/no-engine.sock")
 
 
 def _socket_url(engine: Engine) -> str:
