@@ -60,16 +60,13 @@ class PlanCache:
         assert self.folder is not None
         return self.folder / key[:2] / f"{key}.json"
 
-    def get(self, key: str, parse: Callable[[dict[str, Any]], T]) -> T | None:
-        """The entry under `key` as `parse` reads it, or None (a miss) when there is
-        none or it cannot be read, is not a JSON object, or `parse` rejects it."""
+    def get(self, key: str, parse: Callable[[str], T]) -> T | None:
+        """The entry under `key` as `parse` reads its text, or None (a miss) when there
+        is none, it cannot be read, or `parse` rejects it (raises)."""
         if self.folder is None:
             return None
         try:
-            entry = json.loads(self._path(key).read_text(encoding="utf-8"))
-            if not isinstance(entry, dict):
-                raise ValueError("not a JSON object")
-            value = parse(entry)
+            value = parse(self._path(key).read_text(encoding="utf-8"))
         except (OSError, *CORRUPT_ENTRY):
             self.misses += 1
             return None

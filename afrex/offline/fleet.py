@@ -17,7 +17,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -27,10 +27,11 @@ from pydantic import TypeAdapter
 
 from afrex.catalog import Catalog
 from afrex.errors import AfrexError, ConfigError
-from afrex.offline.analyzer import PackInfo, find_policy_pack
+from afrex.offline.analyzer import PackInfo, Violation, find_policy_pack
 from afrex.offline.cache import PlanCache
 from afrex.offline.fingerprint import code_digest, package_dirs, tenant_key
 from afrex.offline.plan import FleetPlan, TenantPlan
+from afrex.offline.runtime import PlannedResource
 from afrex.procs import stop_workers, worker_setup
 from afrex.stackfiles import Project, StackFile
 
@@ -165,18 +166,26 @@ def _adapter(kind: type[Any]) -> TypeAdapter[Any]:
     return TypeAdapter(kind)
 
 
-def _as_written(value: Any) -> Any:
-    """A value as a cache entry holds it (JSON: tuples are lists, Decimals strings)."""
-    return json.loads(json.dumps(value, sort_keys=True, default=str))
+def _exact(entry: Any, kind: type[Any]) -> dict[str, Any]:
+    """`entry`, if it is a JSON object with exactly the fields of the dataclass `kind`."""
+    if not isinstance(entry, dict) or set(entry) != {f.name for f in fields(kind)}:
+        raise ValueError(f"not a {kind.__name__}")
+    return entry
 
 
-def _tenant_reader(stack: str) -> Callable[[dict[str, Any]], TenantPlan]:
-    """A parser of cache entries that accepts only `stack`'s plan, exactly as
-    `TenantPlan.to_cache` writes it, and one that renders (anything else raises)."""
+def _tenant_reader(stack: str) -> Callable[[str], TenantPlan]:
+    """A parser of cache entries that accepts only `stack`'s plan as `to_cache` writes
+    it (every field and no other, each of its type, within bounds) and one every
+    command can show; anything else raises."""
 
-    def read(entry: dict[str, Any]) -> TenantPlan:
+    def read(text: str) -> TenantPlan:
+        entry = _exact(json.loads(text), TenantPlan)
+        for resource in entry["resources"]:
+            _exact(resource, PlannedResource)
+        for violation in entry["violations"]:
+            _exact(violation, Violation)
         tenant: TenantPlan = _adapter(TenantPlan).validate_python(entry)
-        if tenant.stack != stack or _as_written(tenant.to_cache()) != entry:
+        if tenant.stack != stack:
             raise ValueError(f"not the cached plan of {stack}")
         if not (0 <= tenant.agents <= MAX_AGENTS and 0 <= tenant.mrr <= MAX_MRR):
             raise ValueError("agents or MRR out of range")
@@ -188,8 +197,6 @@ def _tenant_reader(stack: str) -> Callable[[dict[str, Any]], TenantPlan]:
     return read
 
 
-def _pack_info(entry: dict[str, Any]) -> PackInfo:
-    info: PackInfo = _adapter(PackInfo).validate_python(entry)
-    if _as_written(asdict(info)) != entry:
-        raise ValueError("not a policy pack description")
+def _pack_info(text: str) -> PackInfo:
+    info: PackInfo = _adapter(PackInfo).validate_python(_exact(json.loads(text), PackInfo))
     return info

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,8 @@ from afrex.offline.fingerprint import code_digest, tenant_key
 from tests.helpers import git
 
 
-def as_is(entry: dict[str, Any]) -> dict[str, Any]:
+def as_is(text: str) -> dict[str, Any]:
+    entry: dict[str, Any] = json.loads(text)
     return entry
 
 
