@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -193,6 +194,114 @@ class Backups(_Model):
     bucket_prefix: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{2,20}$")
 
 
+# Fargate's valid task sizes (AWS ECS developer guide, "Task CPU and memory"): CPU units
+# -> (lowest memory MB, highest memory MB, step MB). A task of another shape is refused.
+FARGATE_TASK_SIZES: dict[int, tuple[int, int, int]] = {
+    256: (512, 2048, 512),
+    512: (1024, 4096, 1024),
+    1024: (2048, 8192, 1024),
+    2048: (4096, 16384, 1024),
+    4096: (8192, 30720, 1024),
+    8192: (16384, 61440, 4096),
+    16384: (32768, 122880, 8192),
+}
+# Retention values CloudWatch Logs accepts (PutRetentionPolicy).
+LOG_RETENTION_DAYS = frozenset(
+    {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192}
+    | {2557, 2922, 3288, 3653}
+)
+MAX_POSIX_ID = 2**32 - 2
+
+
+def fargate_memory_choices(cpu_units: int) -> list[int]:
+    """The task memory sizes (MB) Fargate allows with `cpu_units` (empty if none)."""
+    low, high, step = FARGATE_TASK_SIZES.get(cpu_units, (0, -1, 1))
+    return list(range(low, high + 1, step))
+
+
+class FargateSize(_Model):
+    """One agent's Fargate task: a valid CPU/memory combination."""
+
+    cpu_units: int = Field(description="Task CPU in units (1024 = 1 vCPU).")
+    memory_mb: int = Field(description="Task memory in MB.")
+
+    @model_validator(mode="after")
+    def _valid_combination(self) -> FargateSize:
+        if self.cpu_units not in FARGATE_TASK_SIZES:
+            raise ValueError(
+                f"cpu_units {self.cpu_units} is not a Fargate size; use one of "
+                f"{', '.join(map(str, FARGATE_TASK_SIZES))}"
+            )
+        choices = fargate_memory_choices(self.cpu_units)
+        if self.memory_mb not in choices:
+            raise ValueError(
+                f"memory_mb {self.memory_mb} is not valid with cpu_units {self.cpu_units}; "
+                f"Fargate allows {choices[0]} to {choices[-1]} MB in steps of "
+                f"{FARGATE_TASK_SIZES[self.cpu_units][2]}"
+            )
+        return self
+
+    @property
+    def vcpu(self) -> Decimal:
+        return Decimal(self.cpu_units) / 1024
+
+    @property
+    def memory_gb(self) -> Decimal:
+        return Decimal(self.memory_mb) / 1024
+
+
+class FargatePrices(_Model):
+    """Fargate on-demand list prices, and where and when they were taken."""
+
+    region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$", description="Region priced.")
+    as_of: date = Field(description="When the prices were read from the source.")
+    source: str = Field(pattern=r"^https://", description="Where the prices were read.")
+    vcpu_hour: Decimal = Field(gt=0, le=10, allow_inf_nan=False, description="$ per vCPU-hour.")
+    gb_hour: Decimal = Field(gt=0, le=10, allow_inf_nan=False, description="$ per GB-hour.")
+    hours_per_month: int = Field(ge=672, le=744, description="Hours billed in a month (730).")
+
+    def monthly(self, size: FargateSize) -> Decimal:
+        """List price of one task of `size` running the whole month (unrounded)."""
+        hourly = size.vcpu * self.vcpu_hour + size.memory_gb * self.gb_hour
+        return hourly * self.hours_per_month
+
+
+class Fargate(_Model):
+    """How agents run on AWS ECS Fargate (`afrex:tenant.runtime: ecs`) with EFS state."""
+
+    sizes: dict[str, FargateSize] = Field(description="Task size per tier.")
+    prices: FargatePrices
+    platform_version: str = Field(pattern=r"^(LATEST|1\.[4-9]\.[0-9]+)$")
+    cpu_architecture: str = Field(pattern=r"^(X86_64|ARM64)$")
+    container_user: str = Field(
+        pattern=r"^[1-9][0-9]{0,9}:[0-9]{1,10}$",
+        description="uid:gid the gateway runs as (never root).",
+    )
+    scratch_path: str = Field(pattern=r"^/[a-z0-9/._-]+$", description="Writable scratch.")
+    log_retention_days: int = Field(description="Retention of each tenant's log group.")
+    log_group_prefix: str = Field(pattern=r"^/[A-Za-z0-9_/.-]+[A-Za-z0-9_.-]$")
+    posix_id_base: int = Field(ge=1000, description="Lowest uid/gid of an access point.")
+    posix_id_span: int = Field(ge=1000, description="How many uids agents are spread over.")
+    state_permissions: str = Field(pattern=r"^0[0-7]{3}$")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Fargate:
+        if self.log_retention_days not in LOG_RETENTION_DAYS:
+            raise ValueError(
+                f"log_retention_days {self.log_retention_days} is not a CloudWatch retention; "
+                f"use one of {', '.join(map(str, sorted(LOG_RETENTION_DAYS)))}"
+            )
+        if self.posix_id_base + self.posix_id_span > MAX_POSIX_ID:
+            raise ValueError(f"posix_id_base + posix_id_span must stay below {MAX_POSIX_ID}")
+        return self
+
+
+class Capacity(_Model):
+    """When `afrex capacity` calls a Docker host full."""
+
+    host_limit_pct: Percent = Field(description="Committed share of a host that is flagged.")
+
+
 class Catalog(_Model):
     """The whole price book and platform catalog."""
 
@@ -208,7 +317,25 @@ class Catalog(_Model):
     agent_image: AgentImage
     gateway: Gateway
     backups: Backups
+    fargate: Fargate
+    capacity: Capacity
     digest: str = Field(default="", description="sha256 of the catalog file (set by the loader).")
+
+    @model_validator(mode="after")
+    def _fargate_sizes_cover_tiers(self) -> Catalog:
+        sizes = self.fargate.sizes
+        problems = [f"{name}: no Fargate size" for name in self.tiers if name not in sizes]
+        problems += [f"{name}: not a tier" for name in sizes if name not in self.tiers]
+        for name, size in sizes.items():
+            docker = self.tiers[name].container if name in self.tiers else None
+            if docker and (size.memory_mb < docker.memory_mb or size.vcpu < docker.cpus):
+                problems.append(
+                    f"{name}: {size.vcpu} vCPU / {size.memory_mb} MB is smaller than the tier's "
+                    f"container ({docker.cpus} CPUs / {docker.memory_mb} MB)"
+                )
+        if problems:
+            raise ValueError(f"fargate.sizes: {'; '.join(problems)}")
+        return self
 
     def tier(self, name: str) -> Tier:
         return self.tiers[name]

@@ -17,9 +17,11 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SerializerFunctionWrapHandler,
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
@@ -28,6 +30,7 @@ from afrex.errors import ConfigError, validation_problems
 
 TENANT_KEY = "afrex:tenant"
 TOKEN_KEY = "afrex:gatewayToken"
+PLATFORM_STACK_KEY = "afrex:platformStack"
 # Every pattern is matched with `fullmatch`: `$` alone would let a final newline through.
 TENANT_ID_PATTERN = re.compile(r"cust-(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)-(?P<ts>[0-9]{9,11})")
 EMAIL_PATTERN = re.compile(
@@ -38,6 +41,18 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # machines); changes are never scheduled ahead, so plan, revenue and invoices agree.
 CLOCK_SKEW = timedelta(minutes=5)
 BillingCycle = Literal["monthly", "annual"]
+# Where a tenant's agents run: containers on its Docker host, or Fargate tasks on the
+# shared ECS platform (platform/). Docker is the default: stacks that never say stay as
+# they were, and serialize as they did (see `TenantSpec._omit_default_runtime`).
+Runtime = Literal["docker", "ecs"]
+RUNTIMES: tuple[Runtime, ...] = ("docker", "ecs")
+DEFAULT_RUNTIME: Runtime = "docker"
+# A fully qualified stack reference, `<organization>/<project>/<stack>` (a bare stack
+# name would name a stack of the tenant's own project, never the platform's).
+PLATFORM_STACK_PATTERN = re.compile(
+    r"(?P<org>[A-Za-z0-9][A-Za-z0-9_.-]{0,99})/(?P<project>[A-Za-z0-9][A-Za-z0-9_.-]{0,99})"
+    r"/(?P<stack>[A-Za-z0-9][A-Za-z0-9_.-]{0,99})"
+)
 
 
 def slugify(company: str) -> str:
@@ -130,6 +145,9 @@ class TenantSpec(BaseModel):
     vertical: str = Field(default="general", description="Vertical name from the catalog.")
     support: str = Field(default="standard", description="Support level from the catalog.")
     billing: BillingCycle = Field(default="monthly", description="monthly or annual billing.")
+    runtime: Runtime = Field(
+        default=DEFAULT_RUNTIME, description="docker (its Docker host) or ecs (Fargate + EFS)."
+    )
     agents: list[str] = Field(default_factory=list, description="Agent names; default roster.")
     history: list[PlanChange] = Field(
         default_factory=list, description="Dated plan changes, oldest first."
@@ -163,6 +181,22 @@ class TenantSpec(BaseModel):
         if not slugify(value):
             raise ValueError(f"{value!r} has no letters or digits to make a tenant id from")
         return value
+
+    @field_validator("runtime", mode="before")
+    @classmethod
+    def _runtime(cls, value: Any) -> Any:
+        if value not in RUNTIMES:
+            raise ValueError(f"unknown runtime {value!r}; use one of {', '.join(RUNTIMES)}")
+        return value
+
+    @model_serializer(mode="wrap")
+    def _omit_default_runtime(self, handler: SerializerFunctionWrapHandler) -> Any:
+        """A Docker tenant serializes exactly as before runtimes existed, so the
+        `configDigest` of every deployed stack (and new stack files) stay the same."""
+        data = handler(self)
+        if isinstance(data, dict) and self.runtime == DEFAULT_RUNTIME:
+            data.pop("runtime", None)
+        return data
 
     @field_validator("tier", "vertical", "support")
     @classmethod
@@ -274,6 +308,23 @@ class TenantSpec(BaseModel):
 
     def bucket_name(self, catalog: Catalog) -> str:
         return f"{catalog.backups.bucket_prefix}-{self.tenant_id}"
+
+
+def platform_stack_problem(runtime: str, value: Any) -> str | None:
+    """Why `afrex:platformStack` does not fit the tenant's runtime, or None.
+
+    ECS tenants need it (the platform stack their tasks join); Docker tenants ignore it."""
+    if runtime != "ecs":
+        return None
+    fix = (
+        f"set {PLATFORM_STACK_KEY} to the platform stack, e.g. organization/afrex-platform/prod "
+        "(platform/README.md)"
+    )
+    if value is None or value == "":
+        return f"{PLATFORM_STACK_KEY}: missing; an ecs tenant runs on a platform stack, {fix}"
+    if not isinstance(value, str) or not PLATFORM_STACK_PATTERN.fullmatch(value):
+        return f"{PLATFORM_STACK_KEY}: {value!r} is not <organization>/<project>/<stack>; {fix}"
+    return None
 
 
 def _iso(moment: datetime) -> str:

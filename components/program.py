@@ -10,7 +10,13 @@ import pulumi
 
 from afrex.catalog import load_catalog
 from afrex.errors import ConfigError
-from afrex.spec import TENANT_KEY, TOKEN_KEY, parse_tenant
+from afrex.spec import (
+    PLATFORM_STACK_KEY,
+    TENANT_KEY,
+    TOKEN_KEY,
+    parse_tenant,
+    platform_stack_problem,
+)
 from afrex.tenants import (
     DEFAULT_ALERT_EMAIL,
     check_alert_email,
@@ -29,8 +35,10 @@ def main() -> None:
         spec = parse_tenant(stack, {TENANT_KEY: config.get_object("tenant")}, catalog)
         present = pulumi.runtime.get_config(TOKEN_KEY) is not None
         bad_token = token_problem(present, pulumi.runtime.is_config_secret(TOKEN_KEY))
-        if bad_token:
-            raise ConfigError(f"stack {stack}", [bad_token])
+        platform_stack = pulumi.runtime.get_config(PLATFORM_STACK_KEY)
+        problems = [bad_token, platform_stack_problem(spec.runtime, platform_stack)]
+        if any(problems):
+            raise ConfigError(f"stack {stack}", [p for p in problems if p])
         try:
             alert_email = check_alert_email(config.get("alertEmail") or DEFAULT_ALERT_EMAIL)
         except ValueError as error:
@@ -40,8 +48,10 @@ def main() -> None:
     token = config.require_secret("gatewayToken")
     docker_host = pulumi.Config("docker").get("host")
     digest = config_digest(spec, docker_host, config.get("alertEmail"))
-    tenant = HostedTenant(spec.tenant_id, HostedTenantArgs(spec, catalog, token, alert_email))
+    on_ecs = spec.runtime == "ecs"
+    args = HostedTenantArgs(spec, catalog, token, alert_email, platform_stack if on_ecs else None)
+    tenant = HostedTenant(spec.tenant_id, args)
     outputs = stack_outputs(tenant, spec, catalog, token)
-    outputs.update(configDigest=digest, dockerHost=docker_host or "")
+    outputs.update(configDigest=digest, dockerHost="" if on_ecs else docker_host or "")
     for key, value in outputs.items():
         pulumi.export(key, value)

@@ -1,5 +1,5 @@
-"""Rule `agent-sla-alarms` (stack level): every agent container has its tier's
-burn-rate alarms.
+"""Rule `agent-sla-alarms` (stack level): every agent (Docker container or ECS
+service) has its tier's burn-rate alarms.
 
 For each agent and each window of the catalog's `sla_alerting.windows`, a metric
 alarm on `<namespace>/<metric>` with dimensions {Tenant, Agent}, the window's long
@@ -22,6 +22,7 @@ from pulumi_policy import (
 )
 
 from afrex.catalog import BurnWindow, Catalog
+from policies.ecs_props import SERVICE, tagged_identity
 from policies.props import UNKNOWN, is_unknown, lookup, number
 from policies.tenancy import AGENT_CONTAINER, METRIC_ALARM, agent_identity, catalog, tier_of
 
@@ -103,22 +104,33 @@ def _agent_problems(
     return problems
 
 
+def _agents(resources: list[PolicyResource]) -> list[tuple[PolicyResource, Any]]:
+    """Every agent: Docker containers (by labels) and ECS services (by tags)."""
+    found: list[tuple[PolicyResource, Any]] = []
+    for resource in resources:
+        if resource.resource_type == AGENT_CONTAINER:
+            found.append((resource, agent_identity(resource.props)))
+        elif resource.resource_type == SERVICE:
+            found.append((resource, tagged_identity(resource.props)))
+    return found
+
+
 def validate_agent_sla_alarms(args: StackValidationArgs, report: ReportViolation) -> None:
-    """Report every agent container lacking an SLA alarm that matches its tier."""
+    """Report every agent (container or ECS service) lacking an SLA alarm for its tier."""
     alarms = _alarms_by_agent(args.resources)
-    for container in args.resources:
-        if container.resource_type != AGENT_CONTAINER:
-            continue
-        identity = agent_identity(container.props)
+    for agent, identity in _agents(args.resources):
         if identity is None or not identity.known or tier_of(identity.tier) is None:
             continue  # unknown during preview, or bad labels (agent-container-hardening)
         for problem in _agent_problems(identity.tenant, identity.tier, identity.agent, alarms):
-            report(problem, container.urn)
+            report(problem, agent.urn)
 
 
 agent_sla_alarms = StackValidationPolicy(
     name=NAME,
-    description="Every agent container has burn-rate SLA alarms whose thresholds match its tier.",
+    description=(
+        "Every agent (container or ECS service) has burn-rate SLA alarms whose thresholds "
+        "match its tier."
+    ),
     validate=validate_agent_sla_alarms,
     enforcement_level=EnforcementLevel.MANDATORY,
 )

@@ -14,6 +14,7 @@ from typing import Any
 
 from afrex.catalog import Catalog
 from afrex.offline.analyzer import PackInfo, PolicyPackProcess, Violation, find_policy_pack
+from afrex.offline.ecs_summaries import ECS_SUMMARIES
 from afrex.offline.runtime import PlannedResource, PlannedStack, run_stack
 from afrex.pricing import monthly_recurring, plan_price
 from afrex.secretvalues import mask_secrets, unwrap_secrets
@@ -218,6 +219,7 @@ SUMMARIES: dict[str, Any] = {
     "aws:cloudwatch/compositeAlarm:CompositeAlarm": lambda i: (
         f"long AND short window in ALARM -> {len(i.get('alarmActions', []))} action(s)"
     ),
+    **ECS_SUMMARIES,
 }
 
 

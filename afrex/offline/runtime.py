@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ from afrex.stackfiles import Project, StackFile
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
+STACK_REFERENCE = "pulumi:pulumi:StackReference"
 
 
 @dataclass(frozen=True)
@@ -57,13 +59,134 @@ def _fake_hex(*parts: str, length: int = 64) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
 
 
+def _aws_id(prefix: str) -> Callable[[str, dict[str, Any]], str]:
+    """EC2/EFS-style ids: `<prefix>-<17 hex>` (vpc-, subnet-, sg-, fs-, fsap-...)."""
+    return lambda name, state: f"{prefix}-{_fake_hex(prefix, name, length=17)}"
+
+
+def _arn(service: str, resource: str, regional: bool = True) -> str:
+    return f"arn:aws:{service}:{REGION if regional else ''}:{ACCOUNT}:{resource}"
+
+
+def _ecs_cluster(name: str, state: dict[str, Any]) -> str:
+    state["arn"] = _arn("ecs", f"cluster/{state.get('name', name)}")
+    return str(state["arn"])
+
+
+def _ecs_task_definition(name: str, state: dict[str, Any]) -> str:
+    family = str(state.get("family", name))
+    state.update(
+        revision=1,
+        arn=_arn("ecs", f"task-definition/{family}:1"),
+        arnWithoutRevision=_arn("ecs", f"task-definition/{family}"),
+    )
+    return family
+
+
+def _ecs_service(name: str, state: dict[str, Any]) -> str:
+    cluster = str(state.get("cluster", "")).rpartition("/")[2] or "default"
+    state["arn"] = _arn("ecs", f"service/{cluster}/{state.get('name', name)}")
+    return str(state["arn"])
+
+
+def _efs(kind: str, prefix: str) -> Callable[[str, dict[str, Any]], str]:
+    def make(name: str, state: dict[str, Any]) -> str:
+        rid = _aws_id(prefix)(name, state)
+        state["arn"] = _arn("elasticfilesystem", f"{kind}/{rid}")
+        if prefix == "fs":
+            state["dnsName"] = f"{rid}.efs.{REGION}.amazonaws.com"
+        else:
+            fs = str(state.get("fileSystemId", ""))
+            state["fileSystemArn"] = _arn("elasticfilesystem", f"file-system/{fs}")
+        return rid
+
+    return make
+
+
+def _log_group(name: str, state: dict[str, Any]) -> str:
+    group = str(state.get("name", name))
+    state["arn"] = _arn("logs", f"log-group:{group}")
+    return group
+
+
+def _secret(name: str, state: dict[str, Any]) -> str:
+    secret = str(state.get("name", name))
+    state["arn"] = _arn("secretsmanager", f"secret:{secret}-{_fake_hex(secret, length=6)}")
+    return str(state["arn"])
+
+
+def _secret_version(name: str, state: dict[str, Any]) -> str:
+    state.pop("secretString", None)  # a provider keeps it secret; the plan never shows it
+    version = _fake_hex(name, length=32)
+    state["versionId"] = version
+    return f"{state.get('secretId', '')}|{version}"
+
+
+def _iam_role(name: str, state: dict[str, Any]) -> str:
+    role = str(state.get("name", name))
+    state.update(
+        arn=_arn("iam", f"role/{role}", regional=False), uniqueId=_fake_hex(role, length=21)
+    )
+    return role
+
+
+def _with_public_ip(prefix: str) -> Callable[[str, dict[str, Any]], str]:
+    """NAT gateways and elastic IPs: an id and a documentation-range public address."""
+
+    def make(name: str, state: dict[str, Any]) -> str:
+        state["publicIp"] = f"198.51.100.{int(_fake_hex(name, length=2), 16) % 254 + 1}"
+        return _aws_id(prefix)(name, state)
+
+    return make
+
+
+# Provider-computed values of the resource types ECS tenants and the platform use.
+AWS_PLACEHOLDERS: dict[str, Callable[[str, dict[str, Any]], str]] = {
+    "aws:ec2/vpc:Vpc": _aws_id("vpc"),
+    "aws:ec2/subnet:Subnet": _aws_id("subnet"),
+    "aws:ec2/internetGateway:InternetGateway": _aws_id("igw"),
+    "aws:ec2/routeTable:RouteTable": _aws_id("rtb"),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": _aws_id("rtbassoc"),
+    "aws:ec2/eip:Eip": _with_public_ip("eipalloc"),
+    "aws:ec2/natGateway:NatGateway": _with_public_ip("nat"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _aws_id("vpce"),
+    "aws:ec2/securityGroup:SecurityGroup": _aws_id("sg"),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": _aws_id("sgr"),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _aws_id("sgr"),
+    "aws:ecs/cluster:Cluster": _ecs_cluster,
+    "aws:ecs/taskDefinition:TaskDefinition": _ecs_task_definition,
+    "aws:ecs/service:Service": _ecs_service,
+    "aws:efs/fileSystem:FileSystem": _efs("file-system", "fs"),
+    "aws:efs/accessPoint:AccessPoint": _efs("access-point", "fsap"),
+    "aws:efs/mountTarget:MountTarget": _aws_id("fsmt"),
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:secretsmanager/secret:Secret": _secret,
+    "aws:secretsmanager/secretVersion:SecretVersion": _secret_version,
+    "aws:iam/role:Role": _iam_role,
+}
+
+
 class PlaceholderMocks(pulumi.runtime.Mocks):
-    """Fills in what a provider would compute, deterministically per resource name."""
+    """Fills in what a provider would compute, deterministically per resource name.
+
+    `stack_outputs` are the outputs of the stacks a program references by name
+    (`pulumi.StackReference`): the platform stack's own offline plan (see
+    `afrex.offline.platformref`)."""
+
+    def __init__(self, stack_outputs: Mapping[str, dict[str, Any]] | None = None) -> None:
+        super().__init__()
+        self.stack_outputs = dict(stack_outputs or {})
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
         rid = f"{args.name}-id"
         kind = args.typ
+        if kind == STACK_REFERENCE:
+            reference = str(state.get("name", args.name))
+            outputs = self.stack_outputs.get(reference, {})
+            return reference, {"name": reference, "outputs": outputs, "secretOutputNames": []}
+        if kind in AWS_PLACEHOLDERS:
+            return AWS_PLACEHOLDERS[kind](args.name, state), state
         if kind == "aws:s3/bucket:Bucket":
             bucket = state.get("bucket", args.name)
             rid = bucket
@@ -168,18 +291,35 @@ async def _resolve_outputs(raw: dict[str, Any]) -> tuple[dict[str, Any], list[st
 
 
 def run_stack(stack: StackFile, project: Project) -> PlannedStack:
-    """Run the program for one stack under mocks and return what it registered."""
+    """Run the tenant program for one stack under mocks and return what it registered.
+
+    An ECS tenant's platform stack is planned first (once per process, see
+    `afrex.offline.platformref`) and its outputs answer the tenant's StackReference;
+    a platform that cannot be planned is a ConfigError naming the tenant's key."""
+    from afrex.offline.platformref import referenced_outputs
     from components.program import main  # the real program, imported once per process
 
+    return run_program(main, stack, project, referenced_outputs(stack, project))
+
+
+def run_program(
+    program: Callable[[], None],
+    stack: StackFile,
+    project: Project,
+    stack_outputs: Mapping[str, dict[str, Any]] | None = None,
+) -> PlannedStack:
+    """Run `program` for one stack of `project` under mocks; `stack_outputs` answer its
+    StackReferences by referenced stack name."""
     planned = PlannedStack(stack.name)
-    monitor = RecordingMonitor(PlaceholderMocks())
+    monitor = RecordingMonitor(PlaceholderMocks(stack_outputs))
+    settings.ROOT.set(None)  # a root stack resource of this stack, not of the one before
     mocks.set_mocks(
         monitor.mocks, project=project.name, stack=stack.name, preview=False, monitor=monitor
     )
     values, secret_keys = mock_config(stack, project)
     pulumi.runtime.set_all_config(values, secret_keys)
     try:
-        main()
+        program()
         _sync_await(pulumi.runtime.stack.wait_for_rpcs())
         root = settings.get_root_resource()
         raw = dict(getattr(root, "outputs", {}) or {})

@@ -104,8 +104,8 @@ def record_tenant(spec: TenantSpec, project: Project) -> list[PlannedResource]:
 
 
 def test_pack_reports_its_policies(pack: PolicyPackProcess) -> None:
-    assert pack.info.name == "afrex-guardrails" and pack.info.version == "0.1.0"
-    assert "tier-agent-limit" in pack.info.policies and len(pack.info.policies) == 6
+    assert pack.info.name == "afrex-guardrails" and pack.info.version == "0.2.0"
+    assert "tier-agent-limit" in pack.info.policies and len(pack.info.policies) == 14
 
 
 def test_example_fleet_passes(

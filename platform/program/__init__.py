@@ -1,0 +1,1 @@
+"""The platform project's program folder (see platform/Pulumi.yaml `main`)."""
