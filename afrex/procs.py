@@ -6,7 +6,8 @@
 - `child_setup()`: the `preexec_fn` for `subprocess.Popen` that does that.
 - `worker_setup(parent)`: a pool worker's initializer: dies with its parent and
   leaves Ctrl-C (SIGINT, sent to the whole terminal group) to the parent, which
-  stops the pool.
+  stops the pool; start the pool's workers inside `ctrl_c_held()` so that holds
+  from their first instruction.
 - `stop_workers(pool)`: end a process pool now: queued work is dropped and the
   workers are terminated, instead of waiting for the work already queued.
 - `terminate_on_signals()`: a context manager (or decorator) for a command:
@@ -71,9 +72,23 @@ def child_setup() -> Callable[[], None]:
 
 def worker_setup(parent: int) -> None:
     """A pool worker's initializer: it dies with the parent, and leaves Ctrl-C (sent
-    to the whole terminal group) to the parent, which stops the pool."""
+    to the whole terminal group) to the parent, which stops the pool. Started
+    inside `ctrl_c_held`, a worker boots with SIGINT blocked; it unblocks it once
+    the signal is ignored, so a Ctrl-C during its start-up cannot kill it half-way."""
     die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+@contextmanager
+def ctrl_c_held() -> Iterator[None]:
+    """Block SIGINT in this thread for the block: children started in it inherit
+    the mask (see `worker_setup`); a Ctrl-C meanwhile arrives when the block ends."""
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 def stop_workers(pool: ProcessPoolExecutor) -> None:

@@ -32,7 +32,7 @@ from afrex.offline.cache import PlanCache
 from afrex.offline.fingerprint import code_digest, package_dirs, tenant_key
 from afrex.offline.plan import FleetPlan, TenantPlan
 from afrex.offline.runtime import PlannedResource
-from afrex.procs import stop_workers, worker_setup
+from afrex.procs import ctrl_c_held, stop_workers, worker_setup
 from afrex.stackfiles import Project, StackFile
 
 # Below this many tenants to plan, starting worker processes (each imports the
@@ -96,10 +96,11 @@ def _planned(
         initargs=(os.getpid(),),
     )
     try:
-        futures = [
-            pool.submit(_plan_chunk, str(project.root), [str(s.path) for s in chunk])
-            for chunk in chunks
-        ]
+        with ctrl_c_held():  # workers (started on submit) boot deaf to Ctrl-C
+            futures = [
+                pool.submit(_plan_chunk, str(project.root), [str(s.path) for s in chunk])
+                for chunk in chunks
+            ]
         for future in as_completed(futures):
             for entry, bad in future.result():
                 yield TenantPlan.from_cache(entry), bad
