@@ -195,15 +195,15 @@ class Backups(_Model):
 
 
 # Fargate's valid task sizes (AWS ECS developer guide, "Task CPU and memory"): CPU units
-# -> (lowest memory MB, highest memory MB, step MB). A task of another shape is refused.
-FARGATE_TASK_SIZES: dict[int, tuple[int, int, int]] = {
-    256: (512, 2048, 512),
-    512: (1024, 4096, 1024),
-    1024: (2048, 8192, 1024),
-    2048: (4096, 16384, 1024),
-    4096: (8192, 30720, 1024),
-    8192: (16384, 61440, 4096),
-    16384: (32768, 122880, 8192),
+# -> the task memory sizes (MB) allowed with them. A task of another shape is refused.
+FARGATE_TASK_SIZES: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
 }
 # Retention values CloudWatch Logs accepts (PutRetentionPolicy).
 LOG_RETENTION_DAYS = frozenset(
@@ -215,8 +215,7 @@ MAX_POSIX_ID = 2**32 - 2
 
 def fargate_memory_choices(cpu_units: int) -> list[int]:
     """The task memory sizes (MB) Fargate allows with `cpu_units` (empty if none)."""
-    low, high, step = FARGATE_TASK_SIZES.get(cpu_units, (0, -1, 1))
-    return list(range(low, high + 1, step))
+    return list(FARGATE_TASK_SIZES.get(cpu_units, ()))
 
 
 class FargateSize(_Model):
@@ -236,8 +235,7 @@ class FargateSize(_Model):
         if self.memory_mb not in choices:
             raise ValueError(
                 f"memory_mb {self.memory_mb} is not valid with cpu_units {self.cpu_units}; "
-                f"Fargate allows {choices[0]} to {choices[-1]} MB in steps of "
-                f"{FARGATE_TASK_SIZES[self.cpu_units][2]}"
+                f"Fargate allows {', '.join(map(str, choices))} MB"
             )
         return self
 

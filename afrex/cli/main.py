@@ -14,6 +14,7 @@ import typer
 from afrex import __version__
 from afrex.cli import backup as backup_cli
 from afrex.cli import billing, plan
+from afrex.cli import capacity as capacity_cli
 from afrex.cli import portal as portal_cli
 from afrex.cli import sla as sla_cli
 
@@ -33,6 +34,7 @@ app.command(name="revenue")(billing.revenue)
 app.add_typer(sla_cli.app, name="sla")
 app.add_typer(portal_cli.app, name="portal")
 app.add_typer(backup_cli.app, name="backup")
+app.command(name="capacity")(capacity_cli.capacity)
 
 
 def _print_version(value: bool) -> None:

@@ -247,3 +247,5 @@ def _render_diff(diffs: list[Any], ref: str) -> None:
         for attribute, mark, style in marks:
             for resource in getattr(diff, attribute):
                 console.print(line("    ", (f"{mark} {resource}", style)))
+        if diff.warning:
+            warn(diff.warning)

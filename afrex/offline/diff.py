@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+DEFAULT_RUNTIME = "docker"  # a plan without a `runtime` output is a Docker tenant's
+STATE_HOME = {"docker": "its Docker volumes", "ecs": "its EFS access points"}
+
 
 @dataclass
 class TenantDiff:
@@ -19,6 +22,22 @@ class TenantDiff:
     added: list[str] = field(default_factory=list)
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    moved: tuple[str, str] | None = None  # (from, to) runtime when the tenant changes runtime
+
+    @property
+    def warning(self) -> str | None:
+        """What an operator must do when the tenant moves between runtimes: its agents'
+        state stays behind, so it is backed up before `pulumi up` and restored after."""
+        if self.moved is None:
+            return None
+        before, after = self.moved
+        return (
+            f"{self.stack} moves from {before} to {after}: its agents are replaced and their "
+            f"state is not carried over. Before `pulumi up`, back it up with `afrex backup "
+            f"create --tenant {self.stack}`; after it, restore it into "
+            f"{STATE_HOME.get(after, after)} with `afrex backup restore --tenant {self.stack} "
+            f"--backup-id <id>` (ids: `afrex backup list --tenant {self.stack}`)"
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -27,6 +46,8 @@ class TenantDiff:
             "added": self.added,
             "changed": self.changed,
             "removed": self.removed,
+            "moved": {"from": self.moved[0], "to": self.moved[1]} if self.moved else None,
+            "warning": self.warning,
         }
 
 
@@ -35,6 +56,12 @@ def _resources(tenant: dict[str, Any]) -> dict[str, str]:
         f"{row['type']} {row['name']}": str(row.get("digest") or row.get("settings"))
         for row in tenant.get("resources", [])
     }
+
+
+def _runtime(tenant: dict[str, Any]) -> str:
+    outputs = tenant.get("outputs")
+    runtime = outputs.get("runtime") if isinstance(outputs, dict) else None
+    return runtime if isinstance(runtime, str) and runtime else DEFAULT_RUNTIME
 
 
 def diff_tenant(stack: str, base: dict[str, Any] | None, head: dict[str, Any] | None) -> TenantDiff:
@@ -53,6 +80,8 @@ def diff_tenant(stack: str, base: dict[str, Any] | None, head: dict[str, Any] | 
     )
     if diff.added or diff.removed or diff.changed or base.get("error") != head.get("error"):
         diff.status = "changed"
+    if not base.get("error") and not head.get("error") and _runtime(base) != _runtime(head):
+        diff.moved = (_runtime(base), _runtime(head))
     return diff
 
 
