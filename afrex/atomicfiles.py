@@ -2,12 +2,13 @@
 
 - `write_atomic(path, data)`: one file; readers see the old or the new content.
 - `write_group({path: data, ...})`: several files (an invoice's JSON and HTML)
-  that appear together. Each is staged as a synced temporary file beside its
-  target; then a journal (`.<first name>.<random>.commit`, listing temp ->
-  target) is written, the temporaries are renamed over their targets with
-  SIGINT and SIGTERM held back, and the journal is deleted. A failure before
-  the journal leaves every target as it was; a failed rename puts the renamed
-  targets back.
+  that appear together; `write_groups([...])`: many such groups of one folder,
+  all or none, synced once (a month of invoices). Each file is staged as a
+  synced temporary file beside its target; then a journal
+  (`.<first name>.<random>.commit`, listing temp -> target) is written, the
+  temporaries are renamed over their targets with SIGINT and SIGTERM held back,
+  and the journal is deleted. A failure before the journal leaves every target
+  as it was; a failed rename puts the renamed targets back.
 - `recover(folder)`: what a killed writer left behind. A journal rolls forward
   (its temporaries were complete before it was written); temporaries that no
   journal names are deleted. Call it on a folder before writing into it.
@@ -25,7 +26,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -43,15 +44,17 @@ LOCK_WAIT_SECONDS = 5.0
 Data = str | bytes
 
 
-def stage_file(path: Path, data: Data) -> Path:
-    """Write `data` to a synced temporary file beside `path`, to be renamed over it."""
+def stage_file(path: Path, data: Data, sync: bool = True) -> Path:
+    """Write `data` to a temporary file beside `path`, to be renamed over it; synced
+    unless the caller syncs a whole batch at once (`sync=False`, then `sync_filesystem`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data.encode("utf-8") if isinstance(data, str) else data)
             out.flush()
-            os.fsync(out.fileno())
+            if sync:
+                os.fsync(out.fileno())
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
@@ -72,19 +75,34 @@ def write_atomic(path: Path, data: Data) -> None:
 def write_group(files: Mapping[Path, Data]) -> None:
     """Write every file (all in one folder) or none: on an error every target is
     left as it was; a writer killed half-way leaves a journal `recover` completes."""
+    write_groups([files])
+
+
+def write_groups(groups: Sequence[Mapping[Path, Data]]) -> None:
+    """`write_group` for many groups of one folder at once (a month of invoices): all
+    of them or none, staged unsynced and then synced once, with one journal, so a
+    thousand files cost a handful of syncs instead of thousands."""
+    files = {path: data for group in groups for path, data in group.items()}
     if not files:
         return
     targets = list(files)
     folder = targets[0].parent
     if any(t.parent != folder for t in targets):
         raise ValueError("write_group writes files of one folder only")
+    batch = len(files) > 2
     with _folder_lock(folder, exclusive=False):
         previous = {t: t.read_bytes() if t.is_file() else None for t in targets}
         staged: dict[Path, Path] = {}
         journal: Path | None = None
         try:
             for target in targets:
-                staged[target] = stage_file(target, files[target])
+                try:
+                    staged[target] = stage_file(target, files[target], sync=not batch)
+                except OSError as error:
+                    error.filename = error.filename or str(target)  # name what failed
+                    raise
+            if batch:
+                sync_filesystem(folder)
             journal = _write_journal(folder, staged)
         except BaseException:
             _discard(staged.values(), journal)
@@ -261,6 +279,31 @@ def _lock_exclusive(handle: int) -> bool:
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.05)
+
+
+def sync_filesystem(folder: Path) -> None:
+    """Flush every file written on `folder`'s file system (syncfs(2); sync(2) elsewhere)."""
+    handle = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        if _syncfs is None or _syncfs(handle) != 0:
+            os.sync()
+    finally:
+        os.close(handle)
+
+
+def _load_syncfs() -> Callable[[int], int] | None:
+    try:
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        function: Callable[[int], int] = libc.syncfs
+        return function
+    except (OSError, AttributeError):
+        return None
+
+
+_syncfs = _load_syncfs()
 
 
 def _sync_folder(folder: Path) -> None:

@@ -2,7 +2,7 @@
 together or not at all (see `afrex.atomicfiles`).
 
 A run first `recover`s the month's folder (completing or clearing what a killed
-run left), then writes each invoice's pair as one group.
+run left), then writes all its invoices as one batch: every pair or none.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import errno
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from afrex.atomicfiles import recover, write_group
+from afrex.atomicfiles import recover, write_groups
 from afrex.billing.invoice import Invoice
 from afrex.billing.render import invoice_html, invoice_json
 from afrex.errors import OperationFailed
@@ -31,12 +31,13 @@ def render_files(folder: Path, invoice: Invoice) -> dict[Path, str]:
 
 
 def write_invoices(folder: Path, rendered: Sequence[Mapping[Path, str]]) -> list[Path]:
-    """Write each invoice's files as one group, in order, into `folder` (the month's
-    folder), after recovering it; returns the files written.
+    """Write every invoice's files into `folder` (the month's folder), all of them or
+    none, after recovering the folder; returns the files written.
 
-    On an OSError (a full disk, no permission) the OperationFailed names the
-    invoices written, the one that failed and those not written; the failed one
-    was not half-written, and a rerun rewrites every invoice identically.
+    One batch: staged, synced once, renamed together (see `afrex.atomicfiles`). On an
+    OSError (a full disk, no permission) nothing of this run was written, and the
+    OperationFailed says so and which invoice's file could not be staged; a rerun
+    writes every invoice identically.
     """
     try:
         recover(folder)
@@ -45,37 +46,34 @@ def write_invoices(folder: Path, rendered: Sequence[Mapping[Path, str]]) -> list
             f"cannot prepare {folder}: {error.strerror or error}; no invoice was written",
             f"check that {folder} is a writable folder",
         ) from error
-    written: list[Path] = []
-    for index, files in enumerate(rendered):
-        try:
-            write_group(files)
-        except OSError as error:
-            raise OperationFailed(
-                _stopped_at(rendered, index, error), _fix(folder, error)
-            ) from error
-        written.extend(files)
-    return written
+    try:
+        write_groups(rendered)
+    except OSError as error:
+        raise OperationFailed(_nothing_written(rendered, error), _fix(folder, error)) from error
+    return [path for files in rendered for path in files]
 
 
-def _invoice_id(files: Mapping[Path, str]) -> str:
-    return next(iter(files)).stem
-
-
-def _some(ids: list[str]) -> str:
-    return ", ".join(ids) if len(ids) <= 3 else f"{ids[0]} to {ids[-1]}"
-
-
-def _stopped_at(rendered: Sequence[Mapping[Path, str]], index: int, error: OSError) -> str:
-    """What was and was not written when invoice `index` failed."""
-    files = rendered[index]
-    done = [_invoice_id(f) for f in rendered[:index]]
-    after = len(rendered) - index - 1
-    before = f"written before it: {len(done)} ({_some(done)})" if done else "none written before it"
-    rest = f" and the {after} after it" if after else ""
+def _nothing_written(rendered: Sequence[Mapping[Path, str]], error: OSError) -> str:
+    """What was and was not written when the batch failed: none of it."""
+    name = Path(str(error.filename)).name if error.filename else ""
+    failed = next(
+        (
+            i
+            for i, files in enumerate(rendered)
+            for p in files
+            if name.startswith(f".{p.name}.") or name == p.name
+        ),
+        None,
+    )
+    where = (
+        f" at invoice {failed + 1} of {len(rendered)} ({next(iter(rendered[failed])).stem})"
+        if failed is not None
+        else ""
+    )
     return (
-        f"cannot write {', '.join(p.name for p in files)}: {error.strerror or error} "
-        f"(invoice {index + 1} of {len(rendered)}); {before}; "
-        f"not written: {_invoice_id(files)}{rest}; nothing was half-written"
+        f"cannot write the {len(rendered)} invoice(s): {error.strerror or error}{where}; "
+        "none was written (a run writes all its invoices or none), nothing was half-written, "
+        "and earlier files in the folder are as they were"
     )
 
 
