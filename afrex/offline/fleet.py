@@ -31,6 +31,7 @@ from afrex.offline.analyzer import PackInfo, Violation, find_policy_pack
 from afrex.offline.cache import PlanCache
 from afrex.offline.fingerprint import code_digest, package_dirs, tenant_key
 from afrex.offline.plan import FleetPlan, TenantPlan
+from afrex.offline.platformref import platform_folder
 from afrex.offline.runtime import PlannedResource
 from afrex.procs import ctrl_c_held, stop_workers, worker_setup
 from afrex.stackfiles import Project, StackFile
@@ -126,7 +127,9 @@ def plan_fleet(
     from afrex.offline.plan import policy_pack
 
     pack_dir = find_policy_pack(project.root)
-    code = code_digest(package_dirs() + [pack_dir], [project.root / "Pulumi.yaml"])
+    platform = platform_folder(project.root)  # ECS tenants' plans read its stacks
+    folders = package_dirs() + [pack_dir] + ([platform] if platform else [])
+    code = code_digest(folders, [project.root / "Pulumi.yaml"])
     keys = {s.name: tenant_key(s.path, catalog.digest, code) for s in stacks}
     results: dict[str, TenantPlan] = {}
     for stack in stacks:

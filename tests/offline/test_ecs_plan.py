@@ -155,3 +155,25 @@ def test_a_tenant_moved_to_ecs_is_replaced_with_a_restore_warning(
     assert text.exit_code == 0, text.output
     assert f"{NORTHWIND} moves from docker to ecs" in text.stderr
     assert "- docker:index:Container agents-patient-scheduler" in text.stdout
+
+
+def test_a_platform_stack_change_replans_from_the_cache(fleet: Fleet, catalog: Catalog) -> None:
+    """The platform's stacks are part of the plan cache's key: an ECS tenant's plan is
+    never served from the cache after the platform stack it reads has changed."""
+    from afrex.offline.cache import PlanCache
+    from afrex.offline.fleet import plan_fleet
+    from afrex.stackfiles import find_project
+
+    shutil.copytree(ROOT / "platform", fleet.root / "platform")  # the project's own platform
+    to_ecs(fleet.add("cust-ecs-one-1767225600", tier="starter"))
+    project = find_project()
+    cache = PlanCache(fleet.root / "cache")
+    first = plan_fleet(project, catalog, list_stacks(project), cache, workers=1)
+    again = plan_fleet(project, catalog, list_stacks(project), cache, workers=1)
+    assert (first.planned, again.cached) == (1, 1)
+    prod = fleet.root / "platform" / "stacks" / "Pulumi.prod.yaml"
+    prod.write_text(prod.read_text().replace("us-east-1b", "us-east-1c"))
+    changed = plan_fleet(project, catalog, list_stacks(project), cache, workers=1)
+    assert (changed.planned, changed.cached) == (1, 0)
+    (tenant,) = changed.fleet.tenants
+    assert tenant.error is None and len(tenant.outputs["ecs"]["subnets"]) == 2
