@@ -13,10 +13,12 @@ import typer
 
 from afrex import __version__
 from afrex.cli import backup as backup_cli
-from afrex.cli import billing, plan
+from afrex.cli import billing, fleet, plan, scale, tenant
 from afrex.cli import capacity as capacity_cli
+from afrex.cli import events as events_cli
 from afrex.cli import portal as portal_cli
 from afrex.cli import sla as sla_cli
+from afrex.cli import up as up_cli
 
 app = typer.Typer(
     name="afrex",
@@ -33,7 +35,12 @@ app.command(name="invoice")(billing.invoice)
 app.command(name="revenue")(billing.revenue)
 app.add_typer(sla_cli.app, name="sla")
 app.add_typer(portal_cli.app, name="portal")
+app.add_typer(tenant.app, name="tenant")
+app.add_typer(scale.app, name="scale")
+app.add_typer(fleet.app, name="fleet")
 app.add_typer(backup_cli.app, name="backup")
+app.command(name="events")(events_cli.events)
+app.command(name="up")(up_cli.up)
 app.command(name="capacity")(capacity_cli.capacity)
 
 

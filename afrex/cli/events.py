@@ -1,0 +1,69 @@
+"""`afrex events`: what operators did to the fleet, from the shared event log."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, time
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.table import Column, Table
+
+from afrex.cli.output import console, emit_json, reported
+from afrex.errors import BadInput
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+
+
+def parse_since(text: str) -> datetime:
+    """`2026-11-01` (midnight UTC) or an ISO 8601 moment (UTC when no offset is given)."""
+    try:
+        moment = (
+            datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC)
+            if len(text) == 10
+            else datetime.fromisoformat(text.replace("Z", "+00:00"))
+        )
+    except ValueError:
+        raise BadInput(
+            f"--since {text!r} is not a date", "use YYYY-MM-DD or 2026-11-01T09:30:00Z"
+        ) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def events(
+    tenant: Annotated[
+        str | None, typer.Option("--tenant", "-t", help="Only this tenant's events.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="From this date or moment on (UTC).")
+    ] = None,
+    output: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+) -> None:
+    """The fleet's event log: onboarded, scaled, tier changed, archived; who, when, what."""
+    with reported():
+        from afrex.events import open_event_log
+        from afrex.stackfiles import find_project
+        from afrex.tenants import check_tenant_id
+
+        if tenant is not None:
+            check_tenant_id(tenant)
+        start = parse_since(since) if since is not None else None
+        found = open_event_log(find_project().root).read(start, tenant)
+    if output is Format.json:
+        emit_json([event.as_dict() for event in found])
+        return
+    table = Table("when (UTC)", "kind", "tenant", "who", Column("what", overflow="fold"))
+    for event in found:
+        table.add_row(
+            event.when.strftime("%Y-%m-%d %H:%M:%S"),
+            event.kind,
+            event.tenant or "",
+            event.who,
+            json.dumps(event.details, sort_keys=True, separators=(", ", ": "), default=str),
+        )
+    console.print(table)
+    console.print(f"{len(found)} event(s)")
