@@ -221,10 +221,10 @@ def onboard(
     )
     result = Onboarding(spec, path, text, quote, dry_run)
     if dry_run:
-        from afrex.offline.plan import plan_tenant
+        from afrex.dryrun import plan_stacks
 
-        planned = plan_tenant(stack, project, catalog)
-        result.plan_rows, result.plan_error = planned.rows(), planned.error
+        (planned,) = plan_stacks([stack], project, catalog)
+        result.plan_rows, result.plan_error = planned.rows, planned.error
         return result
     create_file(path, text)
     message = _welcome(result, catalog, now)

@@ -402,15 +402,10 @@ def _record(project: Project, result: ScaleResult) -> None:
 
 def _plan_diff(before: Tenant, after: Tenant, project: Project, catalog: Catalog) -> dict[str, Any]:
     """The offline plan of the stack file as it is and as it would be, compared."""
+    from afrex.dryrun import plan_stacks
     from afrex.offline.diff import diff_tenant
-    from afrex.offline.plan import plan_tenant
 
-    old = plan_tenant(before.stack, project, catalog)
-    new = plan_tenant(after.stack, project, catalog)
-    diff = diff_tenant(
-        before.id,
-        {"resources": old.rows(), "error": old.error},
-        {"resources": new.rows(), "error": new.error},
-    ).as_dict()
+    old, new = plan_stacks([before.stack, after.stack], project, catalog)
+    diff = diff_tenant(before.id, old.as_base(), new.as_base()).as_dict()
     diff["error"] = new.error
     return diff
