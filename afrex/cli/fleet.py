@@ -122,6 +122,8 @@ def _agents_cell(row: TenantStatus) -> Any:
 
 
 def _alarms_cell(row: TenantStatus) -> Any:
+    if row.deployment == "not deployed":
+        return "-"
     if row.firing is None:
         return styled("unknown", "dim")
     if not row.firing:
