@@ -80,14 +80,18 @@ def changed_stacks(project: Project, catalog: Catalog, ref: str) -> list[str]:
     return [d.stack for d in diff_fleet(base, head) if d.status in ("added", "changed")]
 
 
-def stacks_to_update(
-    project: Project, catalog: Catalog, stacks: Sequence[str] | None, changed_since: str | None
-) -> list[str]:
+def check_choice(stacks: Sequence[str] | None, changed_since: str | None) -> None:
     if bool(stacks) == (changed_since is not None):
         raise BadInput(
             "give --stack ID (repeatable) or --changed-since REF",
             "e.g. afrex up --stack cust-acme-legal-1767225600",
         )
+
+
+def stacks_to_update(
+    project: Project, catalog: Catalog, stacks: Sequence[str] | None, changed_since: str | None
+) -> list[str]:
+    check_choice(stacks, changed_since)
     if stacks:
         return [tenant.id for tenant in load_tenants(project, catalog, list(stacks))]
     assert changed_since is not None
@@ -134,6 +138,7 @@ def up_stacks(
     `on_done` hears of each as it finishes."""
     if parallel < 1:
         raise BadInput(f"--parallel {parallel} is not a number of updates", "use 1 or more")
+    check_choice(stacks, changed_since)
     pulumi_binary()
     project = project or find_project()
     names = stacks_to_update(project, load_catalog(), stacks, changed_since)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Column, Table
@@ -32,6 +32,29 @@ def parse_since(text: str) -> datetime:
             f"--since {text!r} is not a date", "use YYYY-MM-DD or 2026-11-01T09:30:00Z"
         ) from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _plan(side: dict[str, Any]) -> str:
+    return f"{side.get('tier')} x{side.get('agentCount')}"
+
+
+def what(kind: str, details: dict[str, Any]) -> str:
+    """One short line of what happened (the JSON format has every detail)."""
+    if kind == "tenant.onboarded":
+        return (
+            f"{details.get('company')}: {details.get('tier')}, {len(details.get('agents') or [])} "
+            f"agent(s), {details.get('vertical')}"
+        )
+    if kind in ("tenant.scaled", "tenant.tier-changed"):
+        changes = [f"+{a}" for a in details.get("added") or []]
+        changes += [f"-{a}" for a in details.get("removed") or []]
+        moved = f"{_plan(details.get('before') or {})} -> {_plan(details.get('after') or {})}"
+        return f"{moved}, from {details.get('effective')}" + (
+            f" ({', '.join(changes)})" if changes else ""
+        )
+    if kind == "agent.archived":
+        return f"{details.get('agent')} -> s3://{details.get('bucket')}/{details.get('key')}"
+    return json.dumps(details, sort_keys=True, separators=(", ", ": "), default=str)
 
 
 def events(
@@ -63,7 +86,7 @@ def events(
             event.kind,
             event.tenant or "",
             event.who,
-            json.dumps(event.details, sort_keys=True, separators=(", ", ": "), default=str),
+            what(event.kind, event.details),
         )
     console.print(table)
     console.print(f"{len(found)} event(s)")

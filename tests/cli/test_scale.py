@@ -24,6 +24,7 @@ from afrex.tenants import load_tenant
 from tests.afrex.backups.deployed import DeployedFleet, agent_image, deployed
 from tests.billing.fleet import Fleet
 from tests.engine import engine
+from tests.helpers import cli_heavy_imports
 from tests.services import free_port
 
 __all__ = ["agent_image", "deployed", "engine"]
@@ -210,3 +211,11 @@ def test_history_stays_strictly_increasing_within_one_second(onboarded: str) -> 
         )
     times = [change.effective for change in load_tenant(onboarded).spec.history]
     assert len(times) == 4 and times == sorted(set(times))
+
+
+def test_scale_dry_run_plans_in_a_worker_without_loading_the_sdks_here(
+    onboarded: str, fleet: Fleet
+) -> None:
+    pre = f"import os; os.environ['AFREX_PROJECT'] = {str(fleet.root)!r}\n"
+    args = ["scale", "up", "--tenant", onboarded, "--add", "1", "--dry-run"]
+    assert cli_heavy_imports(args, pre) & {"pulumi", "pulumi_aws", "pulumi_docker"} == set()

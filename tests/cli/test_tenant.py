@@ -25,7 +25,7 @@ from afrex.spec import TOKEN_KEY
 from afrex.stackfiles import read_stack
 from afrex.tenants import load_tenant
 from tests.billing.fleet import Fleet
-from tests.helpers import ROOT
+from tests.helpers import ROOT, cli_heavy_imports
 
 runner = CliRunner()
 PASSPHRASE = "afrex-test-passphrase"
@@ -224,3 +224,12 @@ def test_any_company_name_is_refused_in_one_line_or_kept_as_written(
         assert result.exit_code == 0, result.output
         tenant = load_tenant(json.loads(result.stdout)["tenant"])
         assert tenant.spec.company == name
+
+
+def test_dry_run_plans_in_a_worker_without_loading_the_sdks_here(project: Fleet) -> None:
+    pre = (
+        f"import os; os.environ['AFREX_PROJECT'] = {str(project.root)!r}; "
+        f"os.environ['PULUMI_CONFIG_PASSPHRASE'] = {PASSPHRASE!r}\n"
+    )
+    args = [*NEW, "growth", "--vertical", "legal", "--dry-run"]
+    assert cli_heavy_imports(args, pre) & {"pulumi", "pulumi_aws", "pulumi_docker"} == set()
