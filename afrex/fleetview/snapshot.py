@@ -30,9 +30,9 @@ from afrex.deployed import READ_THREADS, TenantView, read_states
 from afrex.errors import AfrexError, BadInput
 from afrex.fleetview.backups import Lifecycle, check_lifecycles
 from afrex.fleetview.bounded import Outcome, run_all
+from afrex.fleetview.tenantcache import load_tenants_fast
 from afrex.stackfiles import Project, find_project
 from afrex.state import backend_url, open_backend
-from afrex.tenants import load_tenants
 
 SOURCES = ("docker", "alarms", "backups")
 DEFAULT_TIMEOUT_S = 10.0
@@ -99,15 +99,19 @@ def phases(skip: Collection[str]) -> int:
 def read_views(
     project: Project, catalog: Catalog, only: Sequence[str] | None = None
 ) -> list[TenantView]:
-    """Every tenant with its deployed state (the fleet reader's parts, `afrex.deployed`).
+    """Every tenant with its deployed state (the fleet reader's parts, `afrex.deployed`;
+    tenants through the door with its verdicts remembered, `tenantcache`).
 
     Checkpoints in a local folder are parsed on this thread: parsing JSON holds the
     interpreter lock, so threads only slow it down; remote ones are read in parallel."""
-    tenants = load_tenants(project, catalog, only)
+    tenants = load_tenants_fast(project, catalog, only)
     url = backend_url(project.root)
     backend = open_backend(url, project.name, project.root)
-    threads = 1 if url.startswith("file://") else READ_THREADS
-    states = read_states(backend, [t.id for t in tenants], threads)
+    ids = [t.id for t in tenants]
+    if url.startswith("file://"):
+        states = {name: backend.read(name) for name in ids}
+    else:
+        states = read_states(backend, ids, READ_THREADS)
     return [TenantView(tenant, states[tenant.id]) for tenant in tenants]
 
 
