@@ -9,7 +9,8 @@ a checkpoint in the documented format (tests/statefixture.py) whose outputs are
 shaped like the program's (agents, containers, alarm names, bucket, digests) and
 which holds as many resources as the real stack would (10 + 8 per agent).
 
-Each command runs as a fresh process, best of `runs` (default 3), in three setups:
+Each command runs as a fresh process, best of `runs` (default 3), after one cold
+run that fills the fleet's tenant cache (timed too), in these setups:
 
 1. state only (`--skip docker --skip alarms --skip backups`): afrex's own cost;
 2. live, with a stub Docker engine: 10 engines (a tiny HTTP server on a unix
@@ -21,7 +22,7 @@ Each command runs as a fresh process, best of `runs` (default 3), in three setup
    S3 lifecycle walk of `issues` (one GetBucketLifecycleConfiguration per bucket,
    there is no batch call) mostly measures moto.
 
-Baselines measured in the same run:
+`AFREX_CACHE_DIR` points at the run's own folder. Baselines measured in the same run:
 - a plain read of the same checkpoint files: read + json.loads of each, in this
   process, and as a fresh `python -c` process (interpreter start included);
 - `python -c pass` and `/bin/true` (the cost of starting a process);
@@ -191,6 +192,25 @@ def best(
     return min(times)
 
 
+def in_process(env: dict[str, str], runs: int) -> float:
+    """The same summary called as a function (no interpreter start, no imports)."""
+    from afrex.fleetview.snapshot import SOURCES, take_snapshot
+    from afrex.fleetview.summary import fleet_summary
+
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        times = []
+        for _ in range(runs + 1):  # the first fills the cache
+            start = time.perf_counter()
+            fleet_summary(take_snapshot(skip=SOURCES))
+            times.append(time.perf_counter() - start)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return min(times[1:])
+
+
 def plain_read(state: Path) -> float:
     start = time.perf_counter()
     for path in sorted(state.rglob("*.json")):
@@ -221,6 +241,7 @@ def main() -> None:
             "PULUMI_BACKEND_URL": f"file://{state}",
             "AWS_ACCESS_KEY_ID": "bench",
             "AWS_SECRET_ACCESS_KEY": "bench",
+            "AFREX_CACHE_DIR": str(Path(tmp) / "cache"),
         }
         figures: dict[str, float] = {
             "plain read, in process": min(plain_read(state) for _ in range(runs)),
@@ -228,6 +249,9 @@ def main() -> None:
             "python -c pass": best([sys.executable, "-c", "pass"], env, runs),
             "/bin/true": best(["/bin/true"], env, runs),
         }
+        figures["fleet summary, state only, in this process (warm)"] = in_process(env, runs)
+        cold = [*afrex, "summary", *OFFLINE]
+        figures["fleet summary, state only, cold (fills the tenant cache)"] = best(cold, env, 1)
         for name in ("summary", "issues"):
             figures[f"fleet {name}, state only"] = best([*afrex, name, *OFFLINE], env, runs, (0, 1))
         moto = start_moto()
@@ -253,6 +277,9 @@ def report(count: int, agents: int, size: int, figures: dict[str, float]) -> Non
     for label, seconds in figures.items():
         print(f"  {label:<58} {seconds:7.3f} s")
     plain = figures["plain read, fresh process"]
+    inside = figures["fleet summary, state only, in this process (warm)"]
+    ratio = inside / figures["plain read, in process"]
+    print(f"fleet summary in process = {ratio:.1f}x the plain read in process")
     for name in ("summary", "issues"):
         seconds = figures[f"fleet {name}, state only"]
         print(

@@ -20,6 +20,7 @@ from afrex.cli.output import console, emit_json, line, progress, reported, style
 if TYPE_CHECKING:
     from afrex.fleetview.snapshot import Snapshot, Unknown
     from afrex.fleetview.status import TenantStatus
+    from afrex.fleetview.summary import FleetSummary
 
 app = typer.Typer(
     help="The whole fleet: desired (stack files), deployed (state) and live (engines, alarms).",
@@ -233,19 +234,23 @@ def summary(
     if output is Format.json:
         emit_json({**result.as_dict(), "sources": snapshot.sources()})
     else:
-        _render_summary(result)
+        _render_summary(result, snapshot.skipped)
     _warn_unknown(snapshot.unknown)
 
 
-def _render_summary(result: Any) -> None:
+def _render_summary(result: FleetSummary, skipped: tuple[str, ...]) -> None:
     counts = ", ".join(f"{n} {state}" for state, n in sorted(result.deployment.items()))
     tiers = ", ".join(f"{n} {tier}" for tier, n in result.tiers.items())
     console.print(line(("tenants:", "bold"), f" {result.tenants} ({counts}); {tiers}"))
     agents = f"{result.agents} desired"
-    if result.agent_states is not None:
+    if "docker" in skipped:
+        agents += " (containers not asked: --skip docker)"
+    elif result.agent_states is not None:
         agents += "; " + ", ".join(f"{n} {s}" for s, n in result.agent_states.items() if n)
     console.print(line(("agents:", "bold"), f" {agents}"))
-    firing = "unknown" if result.alarms_firing is None else str(result.alarms_firing)
+    firing = str(result.alarms_firing)
+    if result.alarms_firing is None:
+        firing = "not asked (--skip alarms)" if "alarms" in skipped else "unknown"
     console.print(line(("alarms in ALARM:", "bold"), f" {firing}"))
     revenue = result.revenue
     console.print(
