@@ -11,6 +11,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from afrex.cli.main import app
@@ -219,3 +221,20 @@ def test_scale_dry_run_plans_in_a_worker_without_loading_the_sdks_here(
     pre = f"import os; os.environ['AFREX_PROJECT'] = {str(fleet.root)!r}\n"
     args = ["scale", "up", "--tenant", onboarded, "--add", "1", "--dry-run"]
     assert cli_heavy_imports(args, pre) & {"pulumi", "pulumi_aws", "pulumi_docker"} == set()
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(names=st.text(min_size=1, max_size=30) | st.sampled_from(["[bold]x[/]", "a\x1b[2Jb", ","]))
+def test_any_agents_argument_is_refused_in_one_literal_line_or_removes_exactly_those(
+    onboarded: str, fleet: Fleet, names: str
+) -> None:
+    before = snapshot(fleet.root)
+    result = runner.invoke(app, ["scale", "down", "--tenant", onboarded, "--agents", names])
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    assert result.exit_code == 2, result.output  # none of these is one of the tenant's agents
+    message = only_error(result)
+    assert "\x1b" not in message and message.startswith("error: --agents: ")
+    assert wanted == [] or repr(wanted[0])[1:-1] in message or wanted[0] in message
+    assert snapshot(fleet.root) == before

@@ -212,13 +212,15 @@ def test_any_company_name_is_refused_in_one_line_or_kept_as_written(
         (root / "stacks").mkdir()
         (root / "Pulumi.yaml").write_text("name: afrex\nstackConfigDir: stacks\n")
         monkeypatch.setenv("AFREX_PROJECT", folder)
+        monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", PASSPHRASE)
+        monkeypatch.delenv("AFREX_EVENTS", raising=False)
         result = runner.invoke(
             app,
             ["tenant", "new", "--name", name, "--email", "a@b.example", "--tier", "starter",
              "--vertical", "general", "--format", "json"],
         )  # fmt: skip
         if result.exit_code == 2:
-            assert only_error(result).startswith("error: ")
+            assert only_error(result).startswith("error: tenant new: --name: ")
             assert list((root / "stacks").iterdir()) == []
             return
         assert result.exit_code == 0, result.output
