@@ -6,10 +6,12 @@ Used by `afrex backup create` (one archive per agent under `backups/<id>/`) and 
 The state directory (the catalog's `gateway.state_path`) is read through the
 Docker engine's archive API (`container.get_archive`), so it works the same
 against a local socket or a remote `docker:host`, and never touches a host path.
-The tar stream is gzip-compressed as it arrives and sent as a multipart upload:
-parts of `PART_BYTES` go up on a few threads while the next part is read and
-compressed, so at most `PARTS_IN_FLIGHT + 1` parts are ever held in memory and
-nothing is written to local disk. The SHA-256 of the uploaded object is computed
+The tar stream is gzip-compressed as it arrives (blocks of input compressed in
+parallel, each one gzip member, stored rather than deflated when it would not
+shrink) and sent as a multipart upload: parts of `PART_BYTES` go up on a few
+threads while the next part is read and compressed, so only a few blocks and
+`PARTS_IN_FLIGHT + 1` parts are ever held in memory and nothing is written to
+local disk. The SHA-256 of the uploaded object is computed
 on the way. Any failure aborts the multipart upload (no half object is left behind;
 the bucket's lifecycle rule also aborts stale uploads) and is reported as one line
 naming the agent, the bucket and the cause.
@@ -20,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import zlib
+from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -37,13 +40,17 @@ if TYPE_CHECKING:
 
 MiB = 1024 * 1024
 PART_BYTES = 8 * MiB  # S3's minimum part is 5 MiB (the last part may be smaller)
-PARTS_IN_FLIGHT = 4
+PARTS_IN_FLIGHT = 3  # memory: about PARTS_IN_FLIGHT + 1 parts (bench/bench_backup.py)
 READ_CHUNK_BYTES = 1 * MiB
 ENGINE_READ_TIMEOUT_S = 60.0  # longest wait for the next bytes of the archive
 # Level 1: agent state is mostly JSON and logs, which level 1 already shrinks several
-# times; higher levels cost far more CPU for a few percent (bench/bench_backup.py).
+# times; higher levels cost several times the CPU for a few percent (bench/bench_backup.py).
 GZIP_LEVEL = 1
 GZIP_WBITS = 31  # zlib's gzip container (header and CRC trailer)
+BLOCK_BYTES = 1 * MiB  # input per gzip member; members are compressed in parallel
+COMPRESS_THREADS = 2
+SAMPLES, SAMPLE_BYTES = 4, 8 * 1024  # probed per block to skip deflating random bytes
+STORE_ABOVE = 0.9  # a block whose samples shrink by less than 10% is stored
 ARCHIVED_AGENTS_PREFIX = "archived-agents"
 CHECKSUM_SUFFIX = ".sha256"
 CONTENT_TYPE = "application/gzip"
@@ -76,18 +83,66 @@ def one_line(error: BaseException) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
-def gzip_parts(chunks: Iterable[bytes], part_bytes: int = PART_BYTES) -> Iterator[bytes]:
-    """`chunks` gzip-compressed, cut into parts of at least `part_bytes` (the last may be
-    smaller; an empty input still gives one part: the empty gzip stream)."""
-    compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, GZIP_WBITS)
-    buffer = bytearray()
+def block_level(block: bytes) -> int:
+    """`GZIP_LEVEL`, or 0 (stored) for a block that would not shrink: a few samples are
+    compressed first, as deflating random bytes (embeddings, media) costs ten times
+    storing them for no gain."""
+    step = max(1, len(block) // SAMPLES)
+    sample = b"".join(block[i : i + SAMPLE_BYTES] for i in range(0, len(block), step))
+    if not sample:
+        return GZIP_LEVEL
+    return 0 if len(zlib.compress(sample, GZIP_LEVEL)) > STORE_ABOVE * len(sample) else GZIP_LEVEL
+
+
+def gzip_member(block: bytes) -> list[bytes]:
+    """One block as a whole gzip member (header, deflate stream, CRC trailer), in pieces."""
+    compressor = zlib.compressobj(block_level(block), zlib.DEFLATED, GZIP_WBITS)
+    return [compressor.compress(block), compressor.flush()]
+
+
+def blocks(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
+    """`chunks` gathered into blocks of at least `size` bytes (the last may be smaller;
+    at least one), each copied once."""
+    gathered: list[bytes] = []
+    count, cut = 0, False
     for chunk in chunks:
-        buffer += compressor.compress(chunk)
-        if len(buffer) >= part_bytes:
-            yield bytes(buffer)
-            buffer.clear()
-    buffer += compressor.flush()
-    yield bytes(buffer)
+        gathered.append(chunk)
+        count += len(chunk)
+        if count >= size:
+            yield b"".join(gathered)
+            gathered, count, cut = [], 0, True
+    if gathered or not cut:
+        yield b"".join(gathered)
+
+
+def gzip_parts(
+    chunks: Iterable[bytes],
+    part_bytes: int = PART_BYTES,
+    block_bytes: int = BLOCK_BYTES,
+    threads: int = COMPRESS_THREADS,
+) -> Iterator[bytes]:
+    """`chunks` as a gzip file cut into upload parts of at least `part_bytes` (the last
+    may be smaller). The file is a series of gzip members, one per `block_bytes` of
+    input, compressed `threads` at a time (zlib works outside the GIL) and kept in
+    order; every gzip reader (gzip, tar xz, Python's gzip module) reads them as one."""
+    pending: deque[Future[list[bytes]]] = deque()
+    part: list[bytes] = []
+    count, sent = 0, False
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="gzip") as pool:
+        for block in blocks(chunks, block_bytes):
+            pending.append(pool.submit(gzip_member, block))
+            del block
+            while len(pending) > threads or (pending and pending[0].done()):
+                for piece in pending.popleft().result():
+                    part.append(piece)
+                    count += len(piece)
+                if count >= part_bytes:
+                    yield b"".join(part)
+                    part, count, sent = [], 0, True
+        for future in pending:
+            part.extend(future.result())
+    if part or not sent:
+        yield b"".join(part)
 
 
 class MultipartUpload:

@@ -76,7 +76,7 @@ def check_archive(path: Path, state_path: str) -> int:
     top = PurePosixPath(state_path).name
     count = 0
     try:
-        with tarfile.open(path, mode="r|gz") as tar:
+        with tarfile.open(path, mode="r:gz") as tar:  # reads every gzip member
             for member in tar:
                 count += 1
                 linked = member.islnk() and not _inside(member.linkname, top)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -152,20 +153,13 @@ def back_up_tenant(view: TenantView, context: _Context) -> TenantBackup:
 
 
 def _archive_all(view: TenantView, context: _Context, result: TenantBackup) -> None:
-    from afrex.engines import docker_client
-
     bucket = str(view.bucket)
-    s3 = context.s3()
-    if backup_exists(s3, bucket, context.backup_id):
-        raise OperationFailed(
-            f"backup {context.backup_id} already exists in s3://{bucket}",
-            "another run started in the same second; run again",
-        )
-    docker = docker_client(view.docker_host)
+    docker = _open_engine_while(view, lambda: _check_new(context, bucket))
     try:
         for agent in view.agents:
             key = archive_key(context.backup_id, agent.name)
-            result.agents.append(archive_agent(view, agent.name, key, s3=s3, docker=docker))
+            archived = archive_agent(view, agent.name, key, s3=context.s3(), docker=docker)
+            result.agents.append(archived)
     finally:
         docker.close()
     manifest = Manifest(
@@ -178,7 +172,32 @@ def _archive_all(view: TenantView, context: _Context, result: TenantBackup) -> N
         state_path=state_path(),
         agents=tuple(ArchivedAgent.of(archived) for archived in result.agents),
     )
-    write_manifest(s3, bucket, manifest)
+    write_manifest(context.s3(), bucket, manifest)
+
+
+def _check_new(context: _Context, bucket: str) -> None:
+    """The backup id is not taken in this bucket (two runs in the same second)."""
+    if backup_exists(context.s3(), bucket, context.backup_id):
+        raise OperationFailed(
+            f"backup {context.backup_id} already exists in s3://{bucket}",
+            "another run started in the same second; run again",
+        )
+
+
+def _open_engine_while(view: TenantView, work: Callable[[], None]) -> Any:
+    """A client for the tenant's Docker engine, opened while `work` runs (an engine's
+    first answer can take a second; the S3 client and checks need as long)."""
+    from afrex.engines import docker_client
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine") as pool:
+        engine = pool.submit(docker_client, view.docker_host)
+        try:
+            work()
+        except BaseException:
+            if engine.exception() is None:
+                engine.result().close()
+            raise
+        return engine.result()
 
 
 def _record(log: EventLog, result: TenantBackup) -> None:

@@ -9,7 +9,6 @@ import io
 import os
 import random
 import tarfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -20,9 +19,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from afrex.archive import (
+    GZIP_LEVEL,
     ArchiveResult,
     archive_agent,
     archive_removed_agent,
+    block_level,
+    gzip_member,
     gzip_parts,
     upload_stream,
 )
@@ -160,12 +162,22 @@ def test_a_source_failing_mid_upload_aborts_the_multipart_upload(aws_endpoint: s
     assert s3().list_objects_v2(Bucket=bucket).get("KeyCount") == 0
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
-    chunks=st.lists(st.binary(max_size=3000), max_size=30),
+    chunks=st.lists(st.binary(max_size=3000) | st.just(b"text " * 500), max_size=30),
     part_bytes=st.integers(min_value=1, max_value=4000),
+    block_bytes=st.integers(min_value=1, max_value=5000),
 )
-def test_gzip_parts_are_one_gzip_stream_of_the_input(chunks: list[bytes], part_bytes: int) -> None:
-    parts = list(gzip_parts(chunks, part_bytes))
-    assert all(len(part) >= part_bytes for part in parts[:-1])
-    assert zlib.decompress(b"".join(parts), 31) == b"".join(chunks)
+def test_gzip_parts_are_one_gzip_file_of_the_input(
+    chunks: list[bytes], part_bytes: int, block_bytes: int
+) -> None:
+    parts = list(gzip_parts(chunks, part_bytes, block_bytes))
+    assert all(len(part) >= part_bytes for part in parts[:-1]) and parts
+    assert gzip.decompress(b"".join(parts)) == b"".join(chunks)
+
+
+def test_random_blocks_are_stored_and_text_deflated() -> None:
+    noise, text = random.Random(3).randbytes(MiB), b'{"said": "hello"}\n' * 60000
+    assert block_level(noise) == 0 and block_level(text) == GZIP_LEVEL
+    assert len(b"".join(gzip_member(text))) < len(text) // 10
+    assert gzip.decompress(b"".join(gzip_member(noise) + gzip_member(text))) == noise + text
