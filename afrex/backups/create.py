@@ -18,7 +18,7 @@ from typing import Any
 
 from afrex import __version__
 from afrex.archive import ArchiveResult, archive_agent, state_path
-from afrex.backups.fleet import PerThreadS3, check_parallel, for_each_tenant
+from afrex.backups.fleet import PerThreadS3, check_parallel, for_each_tenant, load_sdks
 from afrex.backups.manifest import ArchivedAgent, Manifest, archive_key, backup_id, iso
 from afrex.backups.store import backup_exists, write_manifest
 from afrex.catalog import Catalog, load_catalog
@@ -117,6 +117,8 @@ def create_backups(
     if on_start is not None:
         on_start(len(views))
     started = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    if any(skip_reason(view) is None for view in views):
+        load_sdks()
     context = _Context(
         backup_id(started), started, catalog, open_event_log(project.root), PerThreadS3()
     )

@@ -93,7 +93,10 @@ def export_tenant(tenant: str, output: Path, now: datetime | None = None) -> Exp
     check_output(output)
     view = read_tenant(tenant)
     if not view.deployed or not view.bucket:
-        raise BadInput(f"tenant {tenant} was never deployed: it has no backups", "")
+        raise BadInput(
+            f"tenant {tenant} was never deployed: it has no backups",
+            f"`pulumi up -s {tenant}` deploys it; `afrex backup create` then backs it up",
+        )
     s3, bucket = s3_client(), view.bucket
     result = ExportResult(tenant, output)
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -43,6 +43,14 @@ class PerThreadS3:
         return client
 
 
+def load_sdks() -> None:
+    """Import boto3 and the docker SDK once, here, before worker threads need them: a
+    package imported from two threads at once can run a submodule before its parent
+    finished (requests then prints urllib3's SOCKS warning it means to silence)."""
+    import boto3  # noqa: F401
+    import docker  # noqa: F401
+
+
 def for_each_tenant(
     views: Sequence[TenantView],
     work: Callable[[TenantView], T],

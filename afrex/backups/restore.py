@@ -145,7 +145,10 @@ def restore_backup(
     if agent is not None:
         view.agent(agent)
     if not view.deployed or not view.bucket:
-        raise BadInput(f"tenant {tenant} was never deployed: it has no backups", "")
+        raise BadInput(
+            f"tenant {tenant} was never deployed: it has no backups",
+            f"`pulumi up -s {tenant}` deploys it; `afrex backup create` then backs it up",
+        )
     s3 = s3_client()
     manifest = load_manifest(s3, view, backup)
     plan = plan_restore(view, manifest, agent)

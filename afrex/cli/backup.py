@@ -50,13 +50,15 @@ OneTenant = Annotated[str, typer.Option("--tenant", "-t", help="The tenant id (s
 
 
 def size_text(size: int) -> str:
-    """Bytes for people: 512 B, 3.4 MB, 1.2 GB."""
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+    """Bytes for people: 512 B, 3.4 MB, 1.2 GB (decimal units)."""
+    if size < 1000:
+        return f"{size} B"
+    value = size / 1000
+    for unit in ("KB", "MB", "GB"):
+        if value < 1000:
+            return f"{value:.1f} {unit}"
         value /= 1000
-    return f"{value:.1f} TB"  # pragma: no cover - the loop always returns
+    return f"{value:.1f} TB"
 
 
 @app.command()

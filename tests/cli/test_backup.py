@@ -132,9 +132,25 @@ def wait_for_a_part(bucket: str, timeout: float = 60.0) -> None:
 def test_restore_asks_on_a_terminal_and_no_changes_nothing(
     deployed: DeployedFleet, acme: TenantView
 ) -> None:
-    code, out, err = afrex("backup", "create", "-t", ACME, "--format", "json")
-    assert code == 0, err
-    backup = json.loads(out)["backupId"]
+    created = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "afrex.cli.main",
+            "backup",
+            "create",
+            "-t",
+            ACME,
+            "--format",
+            "json",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert created.stderr == ""  # a fresh process: no stray SDK warnings
+    backup = json.loads(created.stdout)["backupId"]
     agent = acme.agents[0].name
     deployed.sh(acme, agent, f"echo after the backup > {STATE}/new.txt")
     before = deployed.listing(acme, agent)
