@@ -312,6 +312,7 @@ def run_program(
     StackReferences by referenced stack name."""
     planned = PlannedStack(stack.name)
     monitor = RecordingMonitor(PlaceholderMocks(stack_outputs))
+    _ensure_event_loop()
     settings.ROOT.set(None)  # a root stack resource of this stack, not of the one before
     mocks.set_mocks(
         monitor.mocks, project=project.name, stack=stack.name, preview=False, monitor=monitor
@@ -334,6 +335,17 @@ def run_program(
     for key in planned.secret_outputs:
         planned.outputs[key] = SECRET_PLACEHOLDER
     return planned
+
+
+def _ensure_event_loop() -> None:
+    """The SDK registers resources on the thread's current event loop; an `asyncio.run`
+    elsewhere in this process (a probe, an upload) ends by leaving none, or a closed one."""
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        loop = None
+    if loop is None or loop.is_closed():
+        asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 def _drain_event_loop() -> None:
