@@ -144,12 +144,22 @@ def take_snapshot(
         calls["alarms"] = lambda: alarm_states([view.id for view in deployed], paging)
     if "backups" not in skipped:
         calls["backups"] = lambda: check_lifecycles(deployed, catalog, timeout * INNER_SHARE)
+    _import_sdks(calls)
     outcomes = run_all(calls, timeout) if deployed else {}
     for name in calls:
         outcome = outcomes.get(name, Outcome(value=_empty(name)))
         _take(snapshot, name, outcome, deployed, timeout)
         step()
     return snapshot
+
+
+def _import_sdks(calls: Collection[str]) -> None:
+    """Import the SDKs on this thread before the sources' threads start: requests and
+    botocore imported at the same moment on two threads print urllib3's warnings."""
+    if "docker" in calls:
+        import docker  # noqa: F401
+    if "alarms" in calls or "backups" in calls:
+        import boto3  # noqa: F401
 
 
 def _empty(source: str) -> Any:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,7 +28,7 @@ from tests.afrex.fleetview.livefleet import (
     live_fleet,
 )
 from tests.engine import engine
-from tests.helpers import cli_heavy_imports
+from tests.helpers import ROOT, cli_heavy_imports
 from tests.services import free_port
 
 __all__ = ["agent_image", "deployed", "engine", "live_fleet"]
@@ -192,3 +194,14 @@ def test_fleet_and_events_never_import_the_infrastructure_sdks(live_fleet: LiveF
 
 def test_the_probe_sees_pulumi_docker(tmp_path: Path) -> None:
     assert "pulumi_docker" in cli_heavy_imports(["--help"], pre="import pulumi_docker\n")
+
+
+def test_a_fresh_process_prints_nothing_on_stderr(healthy: DeployedFleet) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "afrex.cli.main", "fleet", "summary", "--timeout", "20"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stderr == "", done.stderr
