@@ -4,17 +4,18 @@ Used by `afrex backup create` (one archive per agent under `backups/<id>/`) and 
 `afrex scale down` (`archive_removed_agent`, before the agent's container goes).
 
 The state directory (the catalog's `gateway.state_path`) is read through the
-Docker engine's archive API (`container.get_archive`), so it works the same
-against a local socket or a remote `docker:host`, and never touches a host path.
-The tar stream is gzip-compressed as it arrives (blocks of input compressed in
-parallel, each one gzip member, stored rather than deflated when it would not
-shrink) and sent as a multipart upload: parts of `PART_BYTES` go up on a few
-threads while the next part is read and compressed, so only a few blocks and
-`PARTS_IN_FLIGHT + 1` parts are ever held in memory and nothing is written to
-local disk. The SHA-256 of the uploaded object is computed
-on the way. Any failure aborts the multipart upload (no half object is left behind;
-the bucket's lifecycle rule also aborts stale uploads) and is reported as one line
-naming the agent, the bucket and the cause.
+Docker engine's archive API (`GET /containers/{id}/archive`, what the SDK's
+`container.get_archive` calls), so it works the same against a local socket or a
+remote `docker:host`, and never touches a host path. The tar stream is
+gzip-compressed as it arrives (1 MiB blocks compressed in parallel, each one gzip
+member, stored rather than deflated when a probe shows it would not shrink) and
+sent as a multipart upload: parts of `PART_BYTES` go up on a few threads while the
+next part is read and compressed, so only a few blocks and `PARTS_IN_FLIGHT + 1`
+parts are ever held in memory and nothing is written to local disk. The SHA-256
+of the uploaded object is computed on the way. Any failure aborts the multipart
+upload (no half object is left behind; the bucket's lifecycle rule also aborts
+stale uploads) and is reported as one line naming the agent, the bucket and the
+cause.
 """
 
 from __future__ import annotations
