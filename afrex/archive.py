@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from afrex.deployed import TenantView
 
 MiB = 1024 * 1024
-PART_BYTES = 8 * MiB  # S3's minimum part is 5 MiB (the last part may be smaller)
+PART_BYTES = 6 * MiB  # S3 parts: 5 MiB at least (but the last), 10,000 at most: 60 GB
 PARTS_IN_FLIGHT = 3  # memory: about PARTS_IN_FLIGHT + 1 parts (bench/bench_backup.py)
 READ_CHUNK_BYTES = 1 * MiB
 ENGINE_READ_TIMEOUT_S = 60.0  # longest wait for the next bytes of the archive
@@ -50,7 +50,7 @@ GZIP_LEVEL = 1
 GZIP_WBITS = 31  # zlib's gzip container (header and CRC trailer)
 BLOCK_BYTES = 1 * MiB  # input per gzip member; members are compressed in parallel
 COMPRESS_THREADS = 2
-SAMPLES, SAMPLE_BYTES = 4, 8 * 1024  # probed per block to skip deflating random bytes
+SAMPLES, SAMPLE_BYTES = 2, 4 * 1024  # probed per block to skip deflating random bytes
 STORE_ABOVE = 0.9  # a block whose samples shrink by less than 10% is stored
 ARCHIVED_AGENTS_PREFIX = "archived-agents"
 CHECKSUM_SUFFIX = ".sha256"
