@@ -17,7 +17,18 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from afrex.cli.output import Progress, console, emit_json, line, progress, reported, styled, warn
+from afrex.cli.output import (
+    Col,
+    Progress,
+    console,
+    emit_json,
+    line,
+    print_grid,
+    progress,
+    reported,
+    styled,
+    warn,
+)
 from afrex.errors import BadInput
 
 if TYPE_CHECKING:
@@ -230,29 +241,28 @@ def _status(text: str) -> Text:
 
 
 def _render_run(result: BackupRun) -> None:
-    table = Table(title=f"Backup {result.backup_id}", title_justify="left")
-    for name in ("tenant", "status", "agents", "size", "seconds", "reason"):
-        table.add_column(name, justify="right" if name in ("size", "seconds") else "left")
-    for item in result.tenants:
-        table.add_row(
+    names = ("tenant", "status", "agents", "size", "seconds", "reason")
+    rows = [
+        [
             item.tenant,
             _status(item.status),
             ", ".join(a.agent for a in item.agents) or "-",
             size_text(item.size) if item.agents else "-",
             f"{item.seconds:.1f}" if item.status != "skipped" else "-",
             item.reason or "",
-        )
-    console.print(table)
+        ]
+        for item in result.tenants
+    ]
+    columns = [Col(n, n in ("size", "seconds")) for n in names]
+    print_grid(columns, rows, title=f"Backup {result.backup_id}")
     counts = {status: len(result.having(status)) for status in ("created", "failed", "skipped")}
     console.print(", ".join(f"{count} {status}" for status, count in counts.items()))
 
 
 def _render_listing(result: BackupListing) -> None:
-    table = Table(title=f"Backups (retention {result.retention_days} days)", title_justify="left")
-    for name in ("tenant", "backup id", "state", "size", "agents", "age", "expires"):
-        table.add_column(name, justify="right" if name in ("size", "age") else "left")
-    for entry in result.backups:
-        table.add_row(
+    names = ("tenant", "backup id", "state", "size", "agents", "age", "expires")
+    rows = [
+        [
             entry.tenant,
             entry.backup_id,
             styled("complete", "green") if entry.complete else styled("incomplete", "yellow"),
@@ -260,8 +270,11 @@ def _render_listing(result: BackupListing) -> None:
             ", ".join([*entry.agents, *(f"{a} (cut off)" for a in entry.unfinished)]),
             f"{entry.age_days} d",
             f"{entry.expires:%Y-%m-%d}",
-        )
-    console.print(table)
+        ]
+        for entry in result.backups
+    ]
+    title = f"Backups (retention {result.retention_days} days)"
+    print_grid([Col(n, n in ("size", "age")) for n in names], rows, title)
     console.print(f"{len(result.backups)} backup(s); incomplete ones cannot be restored")
     for tenant_id, reason in result.skipped.items():
         console.print(f"no backups: {tenant_id} ({reason})")

@@ -8,9 +8,8 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
-from rich.table import Column, Table
 
-from afrex.cli.output import console, emit_json, reported
+from afrex.cli.output import console, emit_json, print_grid, reported
 from afrex.errors import BadInput
 
 
@@ -79,14 +78,15 @@ def events(
     if output is Format.json:
         emit_json([event.as_dict() for event in found])
         return
-    table = Table("when (UTC)", "kind", "tenant", "who", Column("what", overflow="fold"))
-    for event in found:
-        table.add_row(
+    rows = [
+        [
             event.when.strftime("%Y-%m-%d %H:%M:%S"),
             event.kind,
             event.tenant or "",
             event.who,
             what(event.kind, event.details),
-        )
-    console.print(table)
+        ]
+        for event in found
+    ]
+    print_grid(["when (UTC)", "kind", "tenant", "who", "what"], rows)
     console.print(f"{len(found)} event(s)")

@@ -12,10 +12,20 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.table import Column, Table
+from rich.table import Table
 
 from afrex.billing import money
-from afrex.cli.output import console, emit_json, line, progress, reported, styled, warn
+from afrex.cli.output import (
+    Col,
+    console,
+    emit_json,
+    line,
+    print_grid,
+    progress,
+    reported,
+    styled,
+    warn,
+)
 
 if TYPE_CHECKING:
     from afrex.fleetview.snapshot import Snapshot, Unknown
@@ -77,21 +87,24 @@ def list_tenants(output: FormatOption = Format.table) -> None:
     if output is Format.json:
         emit_json([row.as_dict() for row in rows])
         return
-    table = Table("tenant", "company", "tier", "vertical", "agents", Column("MRR", justify="right"))
-    table.add_column("deployment")
-    table.add_column("last deployed")
-    for row in rows:
-        table.add_row(
-            row.tenant,
-            row.company,
-            row.tier,
-            row.vertical,
-            str(row.agents),
-            money(row.mrr),
-            _deployment(row.deployment),
-            row.updated[:19].replace("T", " ") or "-",
-        )
-    console.print(table)
+    columns = [Col("tenant"), Col("company"), Col("tier"), Col("vertical"), Col("agents", True)]
+    columns += [Col("MRR", True), Col("deployment"), Col("last deployed")]
+    print_grid(
+        columns,
+        [
+            [
+                row.tenant,
+                row.company,
+                row.tier,
+                row.vertical,
+                row.agents,
+                money(row.mrr),
+                _deployment(row.deployment),
+                row.updated[:19].replace("T", " ") or "-",
+            ]
+            for row in rows
+        ],
+    )
     console.print(f"{len(rows)} tenant(s), MRR {money(sum((r.mrr for r in rows), _zero()))}")
 
 
@@ -146,16 +159,19 @@ def status(
     if output is Format.json:
         emit_json({"tenants": [row.as_dict() for row in rows], "sources": snapshot.sources()})
     else:
-        table = Table("tenant", "tier", "deployment", "agents", Column("alarms", overflow="fold"))
-        for row in rows:
-            table.add_row(
-                row.tenant,
-                row.tier,
-                _deployment(row.deployment),
-                _agents_cell(row),
-                _alarms_cell(row),
-            )
-        console.print(table)
+        print_grid(
+            ["tenant", "tier", "deployment", "agents", "alarms"],
+            [
+                [
+                    row.tenant,
+                    row.tier,
+                    _deployment(row.deployment),
+                    _agents_cell(row),
+                    _alarms_cell(row),
+                ]
+                for row in rows
+            ],
+        )
     _warn_unknown(snapshot.unknown)
 
 
@@ -171,9 +187,7 @@ def usage(timeout: TimeoutOption = 30.0, output: FormatOption = Format.table) ->
     if output is Format.json:
         emit_json(report.as_dict())
     else:
-        table = Table("tenant", "agent", "state")
-        for name in ("CPU (cores / limit)", "memory (MB / cap)", "restarts"):
-            table.add_column(name, justify="right")
+        rows: list[list[object]] = []
         for row in report.rows:
             cpu = (
                 "-"
@@ -187,8 +201,9 @@ def usage(timeout: TimeoutOption = 30.0, output: FormatOption = Format.table) ->
             )
             restarts = "-" if row.restarts is None else str(row.restarts)
             state = row.state if row.error is None else f"unknown: {row.error}"
-            table.add_row(row.tenant, row.agent, state, cpu, memory, restarts)
-        console.print(table)
+            rows.append([row.tenant, row.agent, state, cpu, memory, restarts])
+        numbers = [Col(n, True) for n in ("CPU (cores / limit)", "memory (MB / cap)", "restarts")]
+        print_grid([Col("tenant"), Col("agent"), Col("state"), *numbers], rows)
     _warn_unknown(report.unknown)
 
 
@@ -210,10 +225,10 @@ def issues(
     if output is Format.json:
         emit_json({"issues": [i.as_dict() for i in found], "sources": snapshot.sources()})
     else:
-        table = Table("tenant", "issue", Column("detail", overflow="fold"), "fix")
-        for issue in found:
-            table.add_row(issue.tenant, styled(issue.title, "bold red"), issue.detail, issue.fix)
-        console.print(table)
+        print_grid(
+            ["tenant", "issue", "detail", "fix"],
+            [[i.tenant, styled(i.title, "bold red"), i.detail, i.fix] for i in found],
+        )
         tenants = len({issue.tenant for issue in found})
         console.print(f"{len(found)} issue(s) on {tenants} of {len(snapshot.views)} tenant(s)")
     _warn_unknown(snapshot.unknown)

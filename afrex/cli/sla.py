@@ -11,9 +11,18 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
-from afrex.cli.output import console, emit_json, err_console, line, reported, styled, warn
+from afrex.cli.output import (
+    Col,
+    console,
+    emit_json,
+    err_console,
+    line,
+    print_grid,
+    reported,
+    styled,
+    warn,
+)
 
 if TYPE_CHECKING:
     from afrex.errors import AfrexError
@@ -172,21 +181,23 @@ def dashboard(month: MonthOption = None) -> None:
 
 
 def _render_round(result: CheckRound) -> None:
-    table = Table(title=f"SLA check {result.as_dict()['checked']}", title_justify="left")
-    for name in ("tenant", "agent", "container", "HTTP", "ms", "verdict", "why"):
-        table.add_column(name, justify="right" if name in ("HTTP", "ms") else "left")
+    rows: list[list[object]] = []
     for probe in result.probes:
         answer = probe.answer
-        table.add_row(
-            probe.tenant,
-            probe.agent,
-            f"{probe.state}" + (f" ({probe.health})" if probe.health else ""),
-            str(answer.status) if answer and answer.status is not None else "-",
-            str(answer.response_ms) if answer and answer.response_ms is not None else "-",
-            styled("UP", "bold green") if probe.up else styled("DOWN", "bold red"),
-            probe.reason,
+        rows.append(
+            [
+                probe.tenant,
+                probe.agent,
+                f"{probe.state}" + (f" ({probe.health})" if probe.health else ""),
+                str(answer.status) if answer and answer.status is not None else "-",
+                str(answer.response_ms) if answer and answer.response_ms is not None else "-",
+                styled("UP", "bold green") if probe.up else styled("DOWN", "bold red"),
+                probe.reason,
+            ]
         )
-    console.print(table)
+    columns = [Col(n, n in ("HTTP", "ms")) for n in ("tenant", "agent", "container", "HTTP", "ms")]
+    columns += [Col("verdict"), Col("why")]
+    print_grid(columns, rows, title=f"SLA check {result.as_dict()['checked']}")
     published = result.published
     console.print(
         f"{len(result.probes)} agents, {len(result.down)} down; "
@@ -202,10 +213,7 @@ def _render_round(result: CheckRound) -> None:
 
 def _render_report(result: SlaReport) -> None:
     title = f"SLA {result.window.month.title}" + (" (so far)" if result.window.partial else "")
-    table = Table(title=title, title_justify="left")
-    table.add_column("tenant / agent")
-    for name in ("uptime", "samples", "target", "verdict", "credit"):
-        table.add_column(name, justify="left" if name == "verdict" else "right")
+    rows: list[list[object]] = []
     for tenant in result.tenants:
         sla = tenant.sla
         verdict = (
@@ -215,46 +223,50 @@ def _render_report(result: SlaReport) -> None:
             if tenant.met
             else styled("breached", "bold red")
         )
-        table.add_row(
-            styled(tenant.tenant, "bold"),
-            f"{sla.uptime.pct}%" if sla.uptime else "-",
-            str(sla.uptime.samples) if sla.uptime else "0",
-            f"{sla.target_pct}% ({sla.tier})",
-            verdict,
-            f"{sla.credit_pct}%",
+        rows.append(
+            [
+                styled(tenant.tenant, "bold"),
+                f"{sla.uptime.pct}%" if sla.uptime else "-",
+                str(sla.uptime.samples) if sla.uptime else "0",
+                f"{sla.target_pct}% ({sla.tier})",
+                verdict,
+                f"{sla.credit_pct}%",
+            ]
         )
         for agent in tenant.agents:
             uptime = agent.uptime
-            table.add_row(
-                f"  {agent.agent}",
-                f"{uptime.pct}%" if uptime else "-",
-                str(uptime.samples) if uptime else "0",
-                "",
-                "",
-                "",
+            rows.append(
+                [
+                    f"  {agent.agent}",
+                    f"{uptime.pct}%" if uptime else "-",
+                    str(uptime.samples) if uptime else "0",
+                    "",
+                    "",
+                    "",
+                ]
             )
-    console.print(table)
+    names = ("tenant / agent", "uptime", "samples", "target", "verdict", "credit")
+    print_grid([Col(n, n not in ("tenant / agent", "verdict")) for n in names], rows, title)
     for tenant_id, reason in result.skipped.items():
         console.print(f"not judged: {tenant_id} ({reason})")
 
 
 def _render_breaches(result: BreachReport) -> None:
     title = f"SLA breaches {result.window.month.title} ({result.period // 60}-minute buckets)"
-    table = Table(title=title, title_justify="left")
-    for name in ("tenant", "agent", "start", "end", "duration", "uptime", "target"):
-        table.add_column(name, justify="right" if name in ("uptime", "target") else "left")
-    for breach in result.breaches:
-        data = breach.as_dict()
-        table.add_row(
+    names = ("tenant", "agent", "start", "end", "duration", "uptime", "target")
+    rows = [
+        [
             breach.tenant,
             breach.agent,
-            data["start"],
-            data["end"],
+            breach.as_dict()["start"],
+            breach.as_dict()["end"],
             str(breach.duration),
             f"{breach.uptime.pct}%",
             f"{breach.target_pct}%",
-        )
-    console.print(table)
+        ]
+        for breach in result.breaches
+    ]
+    print_grid([Col(n, n in ("uptime", "target")) for n in names], rows, title)
     console.print(f"{len(result.breaches)} breach period(s)")
 
 
@@ -262,23 +274,20 @@ def _render_dashboard(result: SlaReport) -> None:
     """Per tenant, worst first: how much of the month's error budget (100% - target) the
     measured downtime used; past 100% the target is breached."""
     title = f"SLA dashboard {result.window.month.title}: error budget used"
-    table = Table(title=title, title_justify="left")
-    table.add_column("tenant")
-    table.add_column("budget used", min_width=BAR_WIDTH)
-    for name in ("used", "uptime", "target"):
-        table.add_column(name, justify="right")
+    rows: list[list[object]] = []
     for tenant in result.worst_first():
         sla = tenant.sla
         if sla.uptime is None:
-            table.add_row(
-                tenant.tenant, styled("no data", "yellow"), "-", "-", f"{sla.target_pct}%"
+            rows.append(
+                [tenant.tenant, styled("no data", "yellow"), "-", "-", f"{sla.target_pct}%"]
             )
             continue
         used = (100 - sla.uptime.pct) / (100 - sla.target_pct)
         filled = min(BAR_WIDTH, int(used * BAR_WIDTH))
         style = "green" if tenant.met else "bold red"
         bar = line(("█" * filled, style), ("░" * (BAR_WIDTH - filled), "dim"))
-        table.add_row(
-            tenant.tenant, bar, f"{used * 100:.0f}%", f"{sla.uptime.pct}%", f"{sla.target_pct}%"
+        rows.append(
+            [tenant.tenant, bar, f"{used * 100:.0f}%", f"{sla.uptime.pct}%", f"{sla.target_pct}%"]
         )
-    console.print(table)
+    columns = [Col("tenant"), Col("budget used".ljust(BAR_WIDTH))]
+    print_grid([*columns, Col("used", True), Col("uptime", True), Col("target", True)], rows, title)
