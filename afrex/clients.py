@@ -188,9 +188,15 @@ def sesv2() -> SESV2Client:
     return client
 
 
-def ecs() -> ECSClient:
-    """An ECS client (tenants on the ECS runtime)."""
-    client: ECSClient = _client("ecs")
+def ecs(region_name: str | None = None) -> ECSClient:
+    """An ECS client (tenants on the ECS runtime), in `region_name` when given (an ECS
+    tenant's cluster is in its platform's region, whatever the operator's default)."""
+    options = _client_options()
+    if region_name:
+        if not REGION_PATTERN.fullmatch(region_name):
+            raise BadInput(f"AWS region {region_name!r} is not a region name", "check the stack")
+        options["region_name"] = region_name
+    client: ECSClient = _client("ecs", options)
     return client
 
 

@@ -8,6 +8,11 @@ and one per health status (`healthy`, `unhealthy`, `starting`, via the engine's
 parallel; an engine that is down or slow is reported as unreachable (one line
 naming it) and its tenants' agents come back as `unknown`, while the rest of
 the fleet still comes back within the timeout.
+
+Tenants on ECS have no engine: `live_containers` asks ECS about them
+(afrex/ecsstate.py: their services and tasks) at the same time as the engines, and
+returns their agents as the same records, so `fleet` and `sla` read a mixed fleet
+without knowing which runtime an agent is on.
 """
 
 from __future__ import annotations
@@ -31,11 +36,13 @@ ENGINE_THREADS = 8
 
 @dataclass(frozen=True)
 class ContainerStatus:
-    """One agent's container as its engine reports it.
+    """One agent's container as its engine reports it (or, on ECS, its service's task).
 
     `state`: running, exited, created, paused, restarting, dead, missing (no such
-    container on the engine) or unknown (the engine could not be asked).
+    container on the engine) or unknown (the engine could not be asked); on ECS
+    running, stopped, missing or unknown (afrex/ecsstate.py).
     `health`: healthy, unhealthy, starting, or None (no healthcheck reported).
+    `engine`: the Docker host, or `ECS cluster <name>`.
     """
 
     tenant: str
@@ -75,10 +82,21 @@ class ContainerStatus:
 
 @dataclass
 class LiveContainers:
-    """Every deployed agent's container status, and the engines that could not be asked."""
+    """Every deployed agent's container status, and the engines (or ECS clusters) that
+    could not be asked, with the tenants behind each."""
 
     statuses: dict[tuple[str, str], ContainerStatus] = field(default_factory=dict)
     unreachable: dict[str, str] = field(default_factory=dict)
+    behind: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def tenants_behind(self, source: str) -> tuple[str, ...]:
+        """The tenants whose agents an unreachable engine or cluster holds."""
+        return self.behind.get(source, ())
+
+    @staticmethod
+    def source_title(source: str) -> str:
+        """`Docker engine <host>`, or the ECS cluster's own name (`ECS cluster <name>`)."""
+        return source if source.startswith("ECS ") else f"Docker engine {source}"
 
     def of(self, tenant: str, agent: str) -> ContainerStatus | None:
         return self.statuses.get((tenant, agent))
@@ -143,17 +161,39 @@ def _ask_engine(
     return unknown, reason
 
 
+def _import_sdks(docker: bool, aws: bool) -> None:
+    """The SDKs, imported on this thread before the workers start (two threads importing
+    requests and botocore at once make urllib3 print warnings)."""
+    if docker:
+        import docker as docker_sdk  # noqa: F401
+    if aws:
+        import boto3  # noqa: F401
+
+
+def _ask_ecs(views: list[TenantView], ecs_factory: Callable[[str | None], Any] | None) -> Any:
+    from afrex.ecsstate import read_ecs
+
+    return read_ecs(views, ecs_factory)
+
+
 def live_containers(
     views: Iterable[TenantView],
     timeout: float = DOCKER_TIMEOUT_S,
     factory: Callable[[str, float], Any] = docker_client,
+    ecs_factory: Callable[[str | None], Any] | None = None,
 ) -> LiveContainers:
-    """The status of every deployed agent's container, each engine asked once, in parallel."""
-    groups = by_engine(view for view in views if view.agents)
+    """The status of every deployed agent, whatever its runtime: each Docker engine asked
+    once, and each ECS cluster once (afrex/ecsstate.py), all in parallel."""
+    deployed = [view for view in views if view.agents]
+    on_ecs = [view for view in deployed if view.on_ecs]
+    groups = by_engine(view for view in deployed if not view.on_ecs)
     live = LiveContainers()
-    if not groups:
+    if not groups and not on_ecs:
         return live
-    with ThreadPoolExecutor(max_workers=min(ENGINE_THREADS, len(groups))) as pool:
+    _import_sdks(docker=bool(groups), aws=bool(on_ecs))
+    workers = min(ENGINE_THREADS, len(groups) + (1 if on_ecs else 0))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        ecs = pool.submit(_ask_ecs, on_ecs, ecs_factory) if on_ecs else None
         futures = {
             host: pool.submit(_ask_engine, host, members, timeout, factory)
             for host, members in groups.items()
@@ -164,4 +204,11 @@ def live_containers(
                 live.statuses[(status.tenant, status.agent)] = status
             if reason:
                 live.unreachable[host] = reason
+                live.behind[host] = tuple(view.id for view in groups[host])
+        if ecs is not None:
+            reading = ecs.result()
+            for key, state in reading.agents.items():
+                live.statuses[key] = state.container_status()
+            live.unreachable.update(reading.unreachable)
+            live.behind.update(reading.behind)
     return live

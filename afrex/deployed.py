@@ -5,8 +5,15 @@ Built once, used by every command that looks at running tenants (`fleet`,
 `scale`, `sla`, `portal`, `backup`): stack files come through the one door
 (`afrex.tenants`), checkpoints straight from a `file://` or `s3://` backend
 (`afrex.state`, no CLI process per stack), read in parallel threads.
-Live sources (Docker engines, CloudWatch) are separate adapters that take
+Live sources (Docker engines, ECS, CloudWatch) are separate adapters that take
 these views.
+
+A tenant runs on one of two runtimes (`afrex:tenant.runtime`): `docker` (containers
+on its Docker host) or `ecs` (Fargate services on the shared platform stack). The
+view says which (`runtime`, from the deployed outputs, else from the stack file),
+and for an ECS tenant what its outputs name: the cluster, subnets, security groups,
+roles, file system and log group (`ecs`), and per agent its service, task
+definition and EFS access point (`DeployedAgent.ecs`).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from typing import Any
 
 from afrex.catalog import Catalog, load_catalog
 from afrex.errors import BadInput
+from afrex.spec import RUNTIMES
 from afrex.stackfiles import Project, find_project
 from afrex.state import StackState, StateBackend, backend_url, open_backend
 from afrex.tenants import Tenant, load_tenants
@@ -26,14 +34,100 @@ from afrex.tenants import Tenant, load_tenants
 READ_THREADS = 16
 
 
+def _text(data: dict[str, Any], key: str) -> str:
+    value = data.get(key)
+    return value if isinstance(value, str) else ""
+
+
+def _texts(data: dict[str, Any], key: str) -> tuple[str, ...]:
+    value = data.get(key)
+    if not isinstance(value, list):
+        return ()
+    return tuple(item for item in value if isinstance(item, str) and item)
+
+
+@dataclass(frozen=True)
+class EcsAgent:
+    """Where an ECS agent runs: its service, task definition and state's access point."""
+
+    service: str  # ARN
+    service_name: str
+    task_definition: str  # ARN (revision) the service was deployed with
+    task_family: str
+    container_name: str  # the gateway's container in the task
+    access_point: str  # EFS access point id
+    access_point_arn: str
+    state_root: str  # the access point's root on the file system
+    log_group: str
+    log_stream_prefix: str
+
+    @classmethod
+    def from_output(cls, data: dict[str, Any]) -> EcsAgent | None:
+        """The ECS half of an `agents[]` output item; None when it has no service."""
+        if not _text(data, "serviceName"):
+            return None
+        return cls(
+            service=_text(data, "service"),
+            service_name=_text(data, "serviceName"),
+            task_definition=_text(data, "taskDefinition"),
+            task_family=_text(data, "taskFamily"),
+            container_name=_text(data, "containerName") or "gateway",
+            access_point=_text(data, "accessPoint"),
+            access_point_arn=_text(data, "accessPointArn"),
+            state_root=_text(data, "stateRoot"),
+            log_group=_text(data, "logGroup"),
+            log_stream_prefix=_text(data, "logStreamPrefix"),
+        )
+
+
+@dataclass(frozen=True)
+class EcsPlacement:
+    """What an ECS tenant's tasks share (its `ecs` output): where a task of its own runs."""
+
+    cluster: str  # ARN
+    cluster_name: str
+    region: str
+    subnets: tuple[str, ...]
+    security_groups: tuple[str, ...]  # the tenant's group, and the EFS clients' group
+    file_system_id: str
+    task_role_arn: str  # what the agents (and archive tasks) run as
+    execution_role_arn: str
+    restore_role_arn: str  # restore tasks ("" when deployed before restore roles existed)
+    log_group: str
+    platform_stack: str
+    platform_version: str
+
+    @classmethod
+    def from_output(cls, data: Any) -> EcsPlacement | None:
+        if not isinstance(data, dict) or not _text(data, "cluster"):
+            return None
+        cluster = _text(data, "cluster")
+        return cls(
+            cluster=cluster,
+            cluster_name=_text(data, "clusterName") or cluster.rpartition("/")[2],
+            region=_text(data, "region"),
+            subnets=_texts(data, "subnets"),
+            security_groups=_texts(data, "securityGroups"),
+            file_system_id=_text(data, "fileSystemId"),
+            task_role_arn=_text(data, "taskRoleArn"),
+            execution_role_arn=_text(data, "executionRoleArn"),
+            restore_role_arn=_text(data, "restoreRoleArn"),
+            log_group=_text(data, "logGroup"),
+            platform_stack=_text(data, "platformStack"),
+            platform_version=_text(data, "platformVersion"),
+        )
+
+
 @dataclass(frozen=True)
 class DeployedAgent:
-    """An agent as its stack's outputs name it."""
+    """An agent as its stack's outputs name it (`ecs` set for an agent on ECS, whose
+    `container` is its service's name and `volume` its access point)."""
 
     name: str
     container: str
     volume: str
     gateway_address: str
+    ecs: EcsAgent | None = None
 
     @classmethod
     def from_output(cls, data: Any) -> DeployedAgent | None:
@@ -44,6 +138,7 @@ class DeployedAgent:
             container=str(data.get("container") or ""),
             volume=str(data.get("volume") or ""),
             gateway_address=str(data.get("gatewayAddress") or ""),
+            ecs=EcsAgent.from_output(data),
         )
 
 
@@ -94,8 +189,30 @@ class TenantView:
         return [str(name) for name in self.output("alarmNames") or []]
 
     @property
+    def runtime(self) -> str:
+        """`docker` or `ecs`: as deployed (the `runtime` output; none means docker), or,
+        never deployed, as the stack file says."""
+        if self.deployed:
+            value = self.output("runtime")
+            return value if value in RUNTIMES else "docker"
+        return self.tenant.spec.runtime
+
+    @property
+    def on_ecs(self) -> bool:
+        return self.runtime == "ecs"
+
+    @property
+    def ecs(self) -> EcsPlacement | None:
+        """An ECS tenant's cluster, network, roles and file system (None on Docker, or
+        when its outputs do not name a cluster)."""
+        return EcsPlacement.from_output(self.output("ecs")) if self.on_ecs else None
+
+    @property
     def docker_host(self) -> str:
-        """The engine the deployed containers run on (as deployed, else as configured)."""
+        """The engine the deployed containers run on (as deployed, else as configured);
+        empty for an ECS tenant, which has no engine."""
+        if self.on_ecs:
+            return ""
         deployed = self.output("dockerHost")
         return deployed if isinstance(deployed, str) and deployed else self.tenant.docker_host
 

@@ -11,7 +11,7 @@ from afrex.events import Event, open_event_log
 from afrex.fleetview.issues import Issue, find_issues
 from afrex.fleetview.snapshot import DEFAULT_TIMEOUT_S, Snapshot, Unknown, take_snapshot
 from afrex.fleetview.status import TenantStatus, tenant_status
-from afrex.fleetview.usage import AgentUsage, fleet_usage
+from afrex.fleetview.usage import AgentUsage, fleet_usage, source_title
 from afrex.tenants import check_tenant_id
 
 RECENT_EVENTS = 10
@@ -41,6 +41,7 @@ class TenantDetail:
         return {
             "status": self.status.as_dict(),
             "contract": view.tenant.spec.model_dump(mode="json"),
+            "runtime": view.runtime,
             "dockerHost": view.docker_host,
             "stackFile": str(view.tenant.stack.path),
             "deployed": {
@@ -71,8 +72,9 @@ def tenant_detail(
     detail.unknown = list(snapshot.unknown)
     if "docker" not in snapshot.skipped and view.deployed:
         detail.usage, unreachable = fleet_usage([view], snapshot.catalog, timeout)
-        for host, reason in unreachable.items():
-            detail.unknown.append(Unknown(f"Docker engine {host} (usage)", reason, (view.id,)))
+        for source, reason in unreachable.items():
+            title = f"{source_title(source)} (usage)"
+            detail.unknown.append(Unknown(title, reason, (view.id,)))
     try:
         events = open_event_log(snapshot.project.root).read(tenant=view.id)
         detail.events = events[-RECENT_EVENTS:]

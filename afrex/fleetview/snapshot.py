@@ -4,8 +4,8 @@
 state straight from the backend, then asks the live sources at the same time,
 each on daemon threads under one deadline:
 
-- `docker`: container state and health, each Docker engine asked once
-  (`afrex.containers`);
+- `docker`: container state and health, each Docker engine asked once, and for
+  tenants on ECS their services' tasks, each cluster asked once (`afrex.containers`);
 - `alarms`: CloudWatch alarm states by name prefix, paged (`afrex.alarms`);
 - `backups`: each deployed bucket's lifecycle configuration in S3 (one call per
   bucket, there is no batch API), a few buckets at a time.
@@ -144,7 +144,7 @@ def take_snapshot(
         calls["alarms"] = lambda: alarm_states([view.id for view in deployed], paging)
     if "backups" not in skipped:
         calls["backups"] = lambda: check_lifecycles(deployed, catalog, timeout * INNER_SHARE)
-    _import_sdks(calls)
+    _import_sdks(calls, any(view.on_ecs for view in deployed))
     outcomes = run_all(calls, timeout) if deployed else {}
     for name in calls:
         outcome = outcomes.get(name, Outcome(value=_empty(name)))
@@ -153,12 +153,12 @@ def take_snapshot(
     return snapshot
 
 
-def _import_sdks(calls: Collection[str]) -> None:
+def _import_sdks(calls: Collection[str], on_ecs: bool) -> None:
     """Import the SDKs on this thread before the sources' threads start: requests and
     botocore imported at the same moment on two threads print urllib3's warnings."""
     if "docker" in calls:
         import docker  # noqa: F401
-    if "alarms" in calls or "backups" in calls:
+    if "alarms" in calls or "backups" in calls or ("docker" in calls and on_ecs):
         import boto3  # noqa: F401
 
 
@@ -189,9 +189,9 @@ def _take(
         live = outcome.value if answered else _unknown_containers(views, why)
         assert isinstance(live, LiveContainers)
         snapshot.containers = live
-        for host, reason in sorted(live.unreachable.items()):
-            served = tuple(v.id for v in views if v.docker_host == host)
-            snapshot.unknown.append(Unknown(f"Docker engine {host}", reason, served))
+        for source, reason in sorted(live.unreachable.items()):
+            served = live.tenants_behind(source)
+            snapshot.unknown.append(Unknown(live.source_title(source), reason, served))
     elif source == "alarms":
         alarms = outcome.value if answered else AlarmStates(error=why)
         assert isinstance(alarms, AlarmStates)

@@ -7,6 +7,9 @@ stats samples `SAMPLE_S` apart (CPU use is the difference between them; the
 second round starts once the first is done, so the whole fleet waits for the
 interval once, not per container). Anything not answered by the deadline, or
 on an engine that cannot be reached, is unknown.
+
+Agents on ECS have no engine to ask: their rows come from afrex/ecsusage.py (the
+task's allocation against the tier's Fargate size, use not measured).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from afrex.catalog import Catalog, load_catalog
+from afrex.containers import LiveContainers
 from afrex.deployed import DeployedAgent, TenantView
 from afrex.engines import by_engine, docker_client
 from afrex.errors import BadInput
@@ -31,7 +35,8 @@ MiB = 1024 * 1024
 
 @dataclass(frozen=True)
 class AgentUsage:
-    """One agent's container use, against its tier's container size."""
+    """One agent's container use, against its tier's container size (on ECS: its task's
+    allocation against the tier's Fargate size, use not measured, `note` says so)."""
 
     tenant: str
     agent: str
@@ -43,6 +48,9 @@ class AgentUsage:
     memory_limit_mb: int = 0
     restarts: int | None = None
     error: str | None = None
+    allocated_cpu: float | None = None  # ECS: the running task's vCPU
+    allocated_memory_mb: int | None = None  # ECS: the running task's memory
+    note: str | None = None
 
     @property
     def cpu_pct(self) -> float | None:
@@ -72,6 +80,9 @@ class AgentUsage:
             "memoryPctOfLimit": self.memory_pct,
             "restarts": self.restarts,
             "error": self.error,
+            "allocatedCpu": self.allocated_cpu,
+            "allocatedMemoryMb": self.allocated_memory_mb,
+            "note": self.note,
         }
 
 
@@ -151,7 +162,29 @@ def fleet_usage(
     timeout: float,
     on_done: Callable[[], None] | None = None,
 ) -> tuple[list[AgentUsage], dict[str, str]]:
-    """Every deployed agent's use, and the engines that could not be asked (host -> why)."""
+    """Every deployed agent's use, whatever its runtime, and the engines (or ECS clusters)
+    that could not be asked (source -> why); rows in the views' order."""
+    on_ecs = [view for view in views if view.on_ecs]
+    if not on_ecs:
+        return docker_usage(views, catalog, timeout, on_done)
+    from afrex.ecsusage import ecs_usage
+
+    rows, unreachable = docker_usage(
+        [view for view in views if not view.on_ecs], catalog, timeout, on_done
+    )
+    ecs_rows, ecs_unreachable = ecs_usage(on_ecs, catalog, on_done)
+    order = {view.id: index for index, view in enumerate(views)}
+    merged = sorted(rows + ecs_rows, key=lambda row: order[row.tenant])  # stable: agents kept
+    return merged, {**unreachable, **ecs_unreachable}
+
+
+def docker_usage(
+    views: Sequence[TenantView],
+    catalog: Catalog,
+    timeout: float,
+    on_done: Callable[[], None] | None = None,
+) -> tuple[list[AgentUsage], dict[str, str]]:
+    """Every Docker agent's use, and the engines that could not be asked (host -> why)."""
     clients: dict[str, Any] = {}
     unreachable: dict[str, str] = {}
     for host in by_engine(v for v in views if v.agents):
@@ -232,10 +265,25 @@ class UsageRun:
         """Ask the engines; each agent measured calls `on_done`."""
         rows, unreachable = fleet_usage(self.views, self.catalog, self.timeout, on_done)
         unknown = []
-        for host, reason in sorted(unreachable.items()):
-            served = tuple(view.id for view in self.views if view.docker_host == host)
-            unknown.append(Unknown(f"Docker engine {host}", reason, served))
+        for source, reason in sorted(unreachable.items()):
+            unknown.append(Unknown(source_title(source), reason, served(self.views, source)))
         return UsageReport(rows, unknown)
+
+
+def source_title(source: str) -> str:
+    return LiveContainers.source_title(source)
+
+
+def served(views: Sequence[TenantView], source: str) -> tuple[str, ...]:
+    """The tenants behind an engine (its host) or an ECS cluster (`ECS cluster <name>`)."""
+    from afrex.ecsstate import source_name
+
+    return tuple(
+        view.id
+        for view in views
+        if (view.ecs is not None and source_name(view.ecs) == source)
+        or (not view.on_ecs and view.docker_host == source)
+    )
 
 
 def usage_run(only: Sequence[str] | None = None, timeout: float = DEFAULT_TIMEOUT_S) -> UsageRun:

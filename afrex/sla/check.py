@@ -1,7 +1,8 @@
 """One SLA check round over the deployed fleet: container states (a few list calls
-per Docker engine), health probes of every gateway at once, `Up` and
-`ResponseTimeMs` to CloudWatch, and for each down agent an alert to its
-tenant's SNS topic and an event in the fleet's event log.
+per Docker engine; ECS tenants' tasks, a few calls per cluster), health probes of
+every Docker gateway at once (ECS agents by their task's health check:
+afrex/sla/runtimes.py), `Up` and `ResponseTimeMs` to CloudWatch, and for each down
+agent an alert to its tenant's SNS topic and an event in the fleet's event log.
 
 A round never stops half-way for one broken service: a failed publish, alert
 or event is kept in `problems` and reported with the probes.
@@ -20,8 +21,9 @@ from afrex.containers import LiveContainers, live_containers
 from afrex.deployed import TenantView, read_fleet
 from afrex.errors import AfrexError, BadInput
 from afrex.events import Event, EventLog, open_event_log
-from afrex.sla.probe import AgentProbe, Target, probe_agents
+from afrex.sla.probe import AgentProbe
 from afrex.sla.publish import Alert, Published, metric_data, publish_metrics, send_alerts
+from afrex.sla.runtimes import probe_fleet
 from afrex.stackfiles import Project, find_project
 
 if TYPE_CHECKING:
@@ -137,26 +139,10 @@ def check_fleet(
     if tenant and not deployed:
         raise BadInput(f"tenant {tenant} has no deployed agents", f"run `pulumi up -s {tenant}`")
     started = now().replace(microsecond=0)
-    settings = catalog.telemetry
-    live = services.containers(deployed, float(settings.engine_timeout_seconds))
-    targets = [
-        Target(
-            view.id,
-            agent.name,
-            agent.container,
-            agent.gateway_address,
-            live.of(view.id, agent.name),
-        )
-        for view in deployed
-        for agent in view.agents
-    ]
-    probes = probe_agents(
-        targets,
-        catalog.gateway.health_path,
-        float(settings.probe_timeout_seconds),
-        settings.probe_concurrency,
-    )
+    live = services.containers(deployed, float(catalog.telemetry.engine_timeout_seconds))
+    probes, not_judged = probe_fleet(deployed, live, catalog)
     result = CheckRound(started, probes, unreachable=dict(live.unreachable))
+    result.problems.extend(not_judged)
     result.not_deployed = [view.id for view in views if not (view.deployed and view.agents)]
     _publish(result, catalog, services)
     _alert(result, deployed, services, memory, project)
