@@ -3,8 +3,12 @@
 - Trust: only ECS tasks assume the roles.
 - Execution role (used by ECS to start a task): read the tenant's own gateway-token
   secret, write the tenant's own log group. The image is public (no registry grant).
-- Task role (used by the gateway): write to the tenant's own backup bucket, and
-  mount the shared file system only through the tenant's own access points.
+- Task role (used by the gateway, and by `afrex backup`'s one-off archive tasks):
+  write to the tenant's own backup bucket, and mount the shared file system only
+  through the tenant's own access points. It cannot read the bucket.
+- Restore role (only `afrex backup restore`'s one-off tasks): read the tenant's own
+  backups (`backups/*` of its bucket, nothing else) and write its agents' state
+  through the same access points. Nothing the gateway runs as can read a backup.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from typing import Any
 
 VERSION = "2012-10-17"
 BACKUP_WRITES = ("s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts")
+BACKUP_READS = ("s3:GetObject",)
+BACKUPS_PREFIX = "backups/"
 EFS_CLIENT = ("elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite")
 
 
@@ -51,6 +57,18 @@ def execution_policy(secret_arn: str, log_group_arn: str) -> str:
     )
 
 
+def _agent_state(file_system_arn: str, access_point_arns: Sequence[str]) -> dict[str, Any]:
+    return {
+        "Sid": "AgentState",
+        "Effect": "Allow",
+        "Action": list(EFS_CLIENT),
+        "Resource": file_system_arn,
+        "Condition": {
+            "StringEquals": {"elasticfilesystem:AccessPointArn": list(access_point_arns)}
+        },
+    }
+
+
 def task_policy(bucket_arn: str, file_system_arn: str, access_point_arns: Sequence[str]) -> str:
     """Write objects to one bucket; mount one file system through these access points."""
     return _document(
@@ -60,13 +78,18 @@ def task_policy(bucket_arn: str, file_system_arn: str, access_point_arns: Sequen
             "Action": list(BACKUP_WRITES),
             "Resource": f"{bucket_arn}/*",
         },
+        _agent_state(file_system_arn, access_point_arns),
+    )
+
+
+def restore_policy(bucket_arn: str, file_system_arn: str, access_point_arns: Sequence[str]) -> str:
+    """Read one bucket's backups; mount one file system through these access points."""
+    return _document(
         {
-            "Sid": "AgentState",
+            "Sid": "BackupReads",
             "Effect": "Allow",
-            "Action": list(EFS_CLIENT),
-            "Resource": file_system_arn,
-            "Condition": {
-                "StringEquals": {"elasticfilesystem:AccessPointArn": list(access_point_arns)}
-            },
+            "Action": list(BACKUP_READS),
+            "Resource": f"{bucket_arn}/{BACKUPS_PREFIX}*",
         },
+        _agent_state(file_system_arn, access_point_arns),
     )

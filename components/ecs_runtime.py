@@ -3,7 +3,9 @@
 Per tenant: a StackReference to the platform stack (components/platform.py), a
 log group with the catalog's retention, the gateway token in Secrets Manager, a
 security group with no ingress at all, an execution role (its own secret, its
-own log group) and a task role (its own backup bucket, its own access points).
+own log group), a task role (write to its own backup bucket, its own access
+points) and a restore role for `afrex backup restore`'s one-off tasks (read its
+own bucket's backups, its own access points; components/ecs_policies.py).
 Per agent: an EFS access point rooted at `/tenants/<tenant>/<agent>` with its own
 POSIX uid/gid, a Fargate task definition hardened like the Docker container
 (components/ecs_task.py) and one service (desired 1, circuit breaker with
@@ -18,7 +20,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.ecs_policies import execution_policy, role_trust_policy, task_policy
+from components.ecs_policies import (
+    execution_policy,
+    restore_policy,
+    role_trust_policy,
+    task_policy,
+)
 from components.ecs_task import (
     CONTAINER_NAME,
     HTTPS,
@@ -47,6 +54,7 @@ class _TenantParts:
     security_group: aws.ec2.SecurityGroup
     execution_role: aws.iam.Role
     task_role: aws.iam.Role
+    restore_role: aws.iam.Role
 
     def platform_output(self, key: str) -> pulumi.Output[Any]:
         return self.platform.require_output(key)
@@ -90,6 +98,7 @@ class EcsAgentRuntime(pulumi.ComponentResource):
             fileSystemId=parts.platform_output("fileSystemId"),
             taskRoleArn=parts.task_role.arn,
             executionRoleArn=parts.execution_role.arn,
+            restoreRoleArn=parts.restore_role.arn,
             logGroup=parts.log_group.name,
             platformStack=args.platform_stack,
             platformVersion=args.catalog.fargate.platform_version,
@@ -154,7 +163,7 @@ class EcsAgentRuntime(pulumi.ComponentResource):
                 tags=tags,
                 opts=child,
             )
-            for kind, suffix in (("execution", "exec"), ("task", "task"))
+            for kind, suffix in (("execution", "exec"), ("task", "task"), ("restore", "restore"))
         }
         aws.iam.RolePolicy(
             f"{name}-execution-policy",
@@ -174,6 +183,16 @@ class EcsAgentRuntime(pulumi.ComponentResource):
             ).apply(lambda arns: task_policy(arns[0], arns[1], arns[2:])),
             opts=child,
         )
+        aws.iam.RolePolicy(
+            f"{name}-restore-policy",
+            role=roles["restore"].id,
+            policy=pulumi.Output.all(
+                args.bucket_arn,
+                platform.require_output("fileSystemArn"),
+                *[point.arn for point in access_points.values()],
+            ).apply(lambda arns: restore_policy(arns[0], arns[1], arns[2:])),
+            opts=child,
+        )
         return _TenantParts(
             platform,
             log_group,
@@ -182,6 +201,7 @@ class EcsAgentRuntime(pulumi.ComponentResource):
             security_group,
             roles["execution"],
             roles["task"],
+            roles["restore"],
         )
 
     def _access_point(

@@ -206,9 +206,24 @@ def test_roles_reach_only_the_tenants_own_secret_logs_bucket_and_state(
     assert not any(a.startswith("s3:Get") for a in backups["Action"])
     points = [a["accessPointArn"] for a in stack.outputs["agents"]]
     assert state["Condition"] == {"StringEquals": {"elasticfilesystem:AccessPointArn": points}}
+    reads, restored = _policy(stack, "restore-policy")
+    assert reads == {
+        "Sid": "BackupReads",
+        "Effect": "Allow",
+        "Action": ["s3:GetObject"],
+        "Resource": f"{stack.outputs['bucketArn']}/backups/*",
+    }
+    assert restored == state  # the same access points, nothing else
+    roles = {
+        r.name.rpartition("-")[0].rpartition("-")[2]: r.outputs["arn"] for r in of_type(stack, ROLE)
+    }
+    assert sorted(roles) == ["execution", "restore", "task"]
     for task in of_type(stack, TASK):
         arns = {plain(task)["taskRoleArn"], plain(task)["executionRoleArn"]}
-        assert arns == {r.outputs["arn"] for r in of_type(stack, ROLE)}
+        assert arns == {roles["task"], roles["execution"]}  # the gateway never restores
+    placement = stack.outputs["ecs"]
+    assert placement["restoreRoleArn"] == roles["restore"]
+    assert placement["taskRoleArn"] == roles["task"]
 
 
 @pytest.mark.parametrize("tier", TIERS)
@@ -306,6 +321,7 @@ def test_outputs_keep_their_keys_and_name_the_services(
         "fileSystemId",
         "taskRoleArn",
         "executionRoleArn",
+        "restoreRoleArn",
         "logGroup",
         "platformStack",
         "platformVersion",
