@@ -169,7 +169,7 @@ class AgentImage(_Model):
     @model_validator(mode="after")
     def _pinned(self) -> AgentImage:
         if self.tag == "latest":
-            raise ValueError("agent_image.tag must be pinned to a release, not 'latest'")
+            raise ValueError("tag must be pinned to a release, not 'latest'")
         return self
 
     @property
@@ -281,6 +281,9 @@ class Fargate(_Model):
     posix_id_base: int = Field(ge=1000, description="Lowest uid/gid of an access point.")
     posix_id_span: int = Field(ge=1000, description="How many uids agents are spread over.")
     state_permissions: str = Field(pattern=r"^0[0-7]{3}$")
+    ops_image: AgentImage = Field(
+        description="Image of one-off tasks beside an agent's state (backups, restores)."
+    )
 
     @model_validator(mode="after")
     def _bounds(self) -> Fargate:

@@ -67,7 +67,8 @@ def _edited(tmp_path: Path, edit: dict[str, object]) -> Path:
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        ({"agent_image.tag": "latest"}, "agent_image: agent_image.tag must be pinned"),
+        ({"agent_image.tag": "latest"}, "agent_image: tag must be pinned"),
+        ({"fargate.ops_image.tag": "latest"}, "fargate.ops_image: tag must be pinned"),
         ({"tiers.growth.max_agents": 2}, "tiers.growth: max_agents must be at least"),
         ({"tiers.starter.max_agents": 2}, "needs overage_per_agent"),
         (
