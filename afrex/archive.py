@@ -2,6 +2,9 @@
 
 Used by `afrex backup create` (one archive per agent under `backups/<id>/`) and by
 `afrex scale down` (`archive_removed_agent`, before the agent's container goes).
+An agent on ECS has no engine to read from: the same upload code runs in a one-off
+task beside its state (`afrex.archive_task`, started by afrex/ecs_backup.py), which
+writes the same objects.
 
 The state directory (the catalog's `gateway.state_path`) is read through the
 Docker engine's archive API (`GET /containers/{id}/archive`, what the SDK's
@@ -266,7 +269,10 @@ def state_stream(docker: Any, container: str, path: str) -> Iterator[Iterator[by
 def archive_agent(
     view: TenantView, agent: str, key: str, *, s3: Any | None = None, docker: Any | None = None
 ) -> ArchiveResult:
-    """Stream `agent`'s state directory into `s3://<tenant bucket>/<key>` (gzip, multipart)."""
+    """Stream `agent`'s state directory into `s3://<tenant bucket>/<key>` (gzip, multipart);
+    on ECS through a one-off task (which also stores `<key>.sha256`)."""
+    if view.on_ecs:
+        return _archive_on_ecs(view, agent, key, s3)
     deployed = view.agent(agent)
     bucket = _bucket_of(view)
     path = state_path()
@@ -299,6 +305,15 @@ def archive_agent(
     return ArchiveResult(agent=agent, bucket=bucket, key=key, size=size, sha256=sha256)
 
 
+def _archive_on_ecs(view: TenantView, agent: str, key: str, s3: Any | None) -> ArchiveResult:
+    from afrex.catalog import load_catalog
+    from afrex.clients import s3 as s3_client
+    from afrex.ecs_backup import archive_on_ecs
+
+    (result,) = archive_on_ecs(view, {agent: key}, s3 or s3_client(), load_catalog())
+    return result
+
+
 def cause(error: Exception) -> str:
     """What went wrong, in one line, in the operator's words where the SDK's are obscure."""
     name = type(error).__name__
@@ -326,13 +341,23 @@ def archive_removed_agent(
     view: TenantView, agent: str, when: datetime | None = None
 ) -> ArchiveResult:
     """The scale-down archive: `agent`'s state to `archived-agents/<agent>/<stamp>.tar.gz`,
-    its SHA-256 beside it (`<key>.sha256`), and an `agent.archived` event."""
+    its SHA-256 beside it (`<key>.sha256`), and an `agent.archived` event (on ECS, the
+    one-off task stores the archive and its SHA-256 alike)."""
     from afrex.clients import s3 as s3_client
     from afrex.events import Event, open_event_log
     from afrex.stackfiles import find_project
 
     s3 = s3_client()
     result = archive_agent(view, agent, archived_agent_key(agent, when or datetime.now(UTC)), s3=s3)
+    if not view.on_ecs:
+        _store_checksum(s3, view, result)
+    event = Event("agent.archived", view.id, result.as_dict())
+    open_event_log(find_project().root).record(event)
+    return result
+
+
+def _store_checksum(s3: Any, view: TenantView, result: ArchiveResult) -> None:
+    agent = result.agent
     try:
         s3.put_object(
             Bucket=result.bucket,
@@ -345,6 +370,3 @@ def archive_removed_agent(
             f"archived agent {agent} of {view.id} to s3://{result.bucket}/{result.key} but "
             f"could not store its checksum: {one_line(error)}"
         ) from None
-    event = Event("agent.archived", view.id, result.as_dict())
-    open_event_log(find_project().root).record(event)
-    return result

@@ -139,18 +139,20 @@ def _number(value: Any) -> int | None:
 
 
 def task_of(task: dict[str, Any], container_name: str) -> EcsTask:
-    """A DescribeTasks item as the fleet needs it (the gateway container's health)."""
-    health = None
+    """A DescribeTasks item as the fleet needs it: the gateway container's health, and the
+    task's CPU and memory (a Fargate task always states them; where an answer does not,
+    the gateway container's, which the agent's definition sets to the same size)."""
+    gateway: dict[str, Any] = {}
     for container in task.get("containers") or []:
         if container.get("name") == container_name:
-            health = HEALTH.get(str(container.get("healthStatus") or ""))
+            gateway = container
     started = task.get("startedAt") or task.get("createdAt")
     return EcsTask(
         arn=str(task.get("taskArn", "")),
         last_status=str(task.get("lastStatus") or "UNKNOWN"),
-        health=health,
-        cpu_units=_number(task.get("cpu")),
-        memory_mb=_number(task.get("memory")),
+        health=HEALTH.get(str(gateway.get("healthStatus") or "")),
+        cpu_units=_number(task.get("cpu") or gateway.get("cpu")),
+        memory_mb=_number(task.get("memory") or gateway.get("memory")),
         started=started if isinstance(started, datetime) else None,
     )
 
@@ -194,7 +196,8 @@ def _task_arns(ecs: Any, cluster: str, names: Sequence[str]) -> list[str]:
     return list(arns)
 
 
-def _tasks_by_service(ecs: Any, cluster: str, names: Sequence[str]) -> dict[str, list[Any]]:
+def service_tasks(ecs: Any, cluster: str, names: Sequence[str]) -> dict[str, list[Any]]:
+    """The running (or starting) tasks of these services, as DescribeTasks gives them."""
     wanted = set(names)
     found: dict[str, list[Any]] = defaultdict(list)
     for batch in _chunks(_task_arns(ecs, cluster, names), TASKS_PER_CALL):
@@ -246,7 +249,7 @@ def _ask_cluster(
         if isinstance(ecs, AfrexError):
             raise ecs
         services = _describe_services(ecs, placement.cluster, names)
-        tasks = _tasks_by_service(ecs, placement.cluster, names)
+        tasks = service_tasks(ecs, placement.cluster, names)
     except AfrexError as error:
         reason = str(error)
     except Exception as error:  # botocore's errors, named by the client factory's rules

@@ -2,7 +2,8 @@
 
 One run has one backup id (its UTC start time) across the fleet. Tenants are backed
 up in parallel (bounded); within a tenant, agents one after the other (each archive
-already uploads its parts in parallel). A tenant that fails does not stop the others;
+already uploads its parts in parallel; a tenant on ECS runs one archive task per
+agent, all at once: afrex/ecs_backup.py). A tenant that fails does not stop the others;
 a tenant never deployed is skipped with the reason. One event per backup:
 `backup.created` or `backup.failed`.
 """
@@ -156,14 +157,18 @@ def back_up_tenant(view: TenantView, context: _Context) -> TenantBackup:
 
 def _archive_all(view: TenantView, context: _Context, result: TenantBackup) -> None:
     bucket = str(view.bucket)
-    docker = _open_engine_while(view, lambda: _check_new(context, bucket))
-    try:
-        for agent in view.agents:
-            key = archive_key(context.backup_id, agent.name)
-            archived = archive_agent(view, agent.name, key, s3=context.s3(), docker=docker)
-            result.agents.append(archived)
-    finally:
-        docker.close()
+    if view.on_ecs:
+        _check_new(context, bucket)
+        result.agents.extend(_archive_on_ecs(view, context))
+    else:
+        docker = _open_engine_while(view, lambda: _check_new(context, bucket))
+        try:
+            for agent in view.agents:
+                key = archive_key(context.backup_id, agent.name)
+                archived = archive_agent(view, agent.name, key, s3=context.s3(), docker=docker)
+                result.agents.append(archived)
+        finally:
+            docker.close()
     manifest = Manifest(
         tenant=view.id,
         backup_id=context.backup_id,
@@ -175,6 +180,14 @@ def _archive_all(view: TenantView, context: _Context, result: TenantBackup) -> N
         agents=tuple(ArchivedAgent.of(archived) for archived in result.agents),
     )
     write_manifest(context.s3(), bucket, manifest)
+
+
+def _archive_on_ecs(view: TenantView, context: _Context) -> list[ArchiveResult]:
+    """Every agent of an ECS tenant archived by its one-off task, the tasks run together."""
+    from afrex.ecs_backup import archive_on_ecs
+
+    keys = {agent.name: archive_key(context.backup_id, agent.name) for agent in view.agents}
+    return archive_on_ecs(view, keys, context.s3(), context.catalog)
 
 
 def _check_new(context: _Context, bucket: str) -> None:

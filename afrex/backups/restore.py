@@ -5,6 +5,10 @@ incomplete, refused) -> ask (`confirm`) -> download every archive to a temporary
 folder, checking each size and SHA-256 against the manifest and each archive's
 entries -> only then, agent by agent: stop, replace the state, start, wait. A
 mismatch anywhere before the last step changes nothing.
+
+On Docker the engine's API replaces the state (afrex/backups/agentstate.py); on
+ECS a one-off restore task does, with the service scaled to 0 meanwhile
+(afrex/ecs_backup.py).
 """
 
 from __future__ import annotations
@@ -162,7 +166,10 @@ def restore_backup(
         archives = _download_all(s3, view, manifest, plan, Path(folder))
         result.verified_bytes = sum(path.stat().st_size for path in archives.values())
         try:
-            _replace_all(view, plan, archives, wait_seconds, result)
+            if view.on_ecs:
+                _restore_all_on_ecs(view, plan, manifest, wait_seconds, result)
+            else:
+                _replace_all(view, plan, archives, wait_seconds, result)
         except AfrexError as error:
             details = {"backupId": backup, "agents": [a.agent for a in result.agents]}
             log.record(Event(FAILED_EVENT, view.id, {**details, "reason": str(error)}))
@@ -186,6 +193,32 @@ def _download_all(
         check_archive(target, manifest.state_path)
         archives[name] = target
     return archives
+
+
+def _restore_all_on_ecs(
+    view: TenantView,
+    plan: RestorePlan,
+    manifest: Manifest,
+    wait_seconds: float,
+    result: RestoreResult,
+) -> None:
+    """Each agent's state replaced by a one-off restore task (archives verified above)."""
+    from afrex.catalog import load_catalog
+    from afrex.ecs_backup import restore_on_ecs
+
+    catalog = load_catalog()
+    for name in plan.agents:
+        archived = manifest.archive(name)
+        assert archived is not None  # plan_restore chose it from the manifest
+        try:
+            restored = restore_on_ecs(view, name, archived, catalog, wait_seconds)
+        except AfrexError as error:
+            done = ", ".join(a.agent for a in result.agents) or "none"
+            raise OperationFailed(
+                f"restoring agent {name} of {view.id} failed: {error}",
+                f"agents already restored: {done}",
+            ) from None
+        result.agents.append(restored)
 
 
 def _replace_all(
