@@ -8,8 +8,9 @@ scaling down, the smallest that still holds it), and a dated entry appended to
 The edited stack file (only its `afrex:tenant` block rewritten, see
 `afrex.stackedit`) goes back through the one door (`afrex.tenants`) before it
 is written. Scaling down archives each removed agent's state to the tenant's
-backup bucket first; if an archive fails, the stack file is left byte for byte
-as it was. `dry_run` computes everything, including the offline plan diff and
+backup bucket first (from its container, or for a tenant on ECS by a one-off task
+beside the agent's EFS state: `afrex.archive.archive_removed_agent`); if an
+archive fails, the stack file is left byte for byte as it was. `dry_run` computes everything, including the offline plan diff and
 the price change for the rest of the month, and writes nothing.
 """
 
@@ -365,7 +366,7 @@ def _archive(result: ScaleResult, view: TenantView, archiver: Archiver | None) -
             raise OperationFailed(
                 f"could not archive {agent} of {result.tenant} ({error.message}); the stack "
                 f"file is unchanged (archived before the failure: {archived})",
-                error.hint or "fix the bucket or the Docker engine and run the same command again",
+                error.hint or "fix what failed and run the same command again",
             ) from None
         result.archived.append(done.as_dict())
 

@@ -21,7 +21,14 @@ from typing import Any
 
 from afrex.catalog import Catalog, load_catalog
 from afrex.errors import BadInput, ConfigError
-from afrex.spec import EMAIL_PATTERN, TENANT_ID_PATTERN, TOKEN_KEY, TenantSpec, parse_tenant
+from afrex.spec import (
+    EMAIL_PATTERN,
+    PLATFORM_STACK_KEY,
+    TENANT_ID_PATTERN,
+    TOKEN_KEY,
+    TenantSpec,
+    parse_tenant,
+)
 from afrex.stackfiles import Project, StackFile, find_project, list_stacks
 
 ALERT_EMAIL_KEY = "afrex:alertEmail"
@@ -48,15 +55,24 @@ class Tenant:
         return self.spec.tenant_id
 
 
-def config_digest(spec: TenantSpec, docker_host: str | None, alert_email: str | None) -> str:
+def config_digest(
+    spec: TenantSpec,
+    docker_host: str | None,
+    alert_email: str | None,
+    platform_stack: str | None = None,
+) -> str:
     """sha256 of what a deployment is made from: the contract and the settings afrex reads
     (as written in config; None when unset). The program exports it as `configDigest`, so
-    `afrex fleet issues` knows exactly which stacks changed since their last `pulumi up`."""
-    document = {
+    `afrex fleet issues` knows exactly which stacks changed since their last `pulumi up`.
+    `afrex:platformStack` counts only when set, so stacks without it (every Docker
+    tenant) keep the digest they were deployed with."""
+    document: dict[str, Any] = {
         "tenant": spec.model_dump(mode="json"),
         "dockerHost": docker_host,
         "alertEmail": alert_email,
     }
+    if platform_stack is not None:
+        document["platformStack"] = platform_stack
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -118,7 +134,12 @@ def tenant_from_stack(
         problems.append(str(error))
     if problems:
         raise ConfigError(source, problems)
-    digest = config_digest(spec, config.get(DOCKER_HOST_KEY), config.get(ALERT_EMAIL_KEY))
+    digest = config_digest(
+        spec,
+        config.get(DOCKER_HOST_KEY),
+        config.get(ALERT_EMAIL_KEY),
+        config.get(PLATFORM_STACK_KEY),
+    )
     return Tenant(stack, spec, docker_host, alert_email, digest)
 
 

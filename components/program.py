@@ -47,7 +47,7 @@ def main() -> None:
         raise pulumi.RunError("\n".join(error.lines())) from None
     token = config.require_secret("gatewayToken")
     docker_host = pulumi.Config("docker").get("host")
-    digest = config_digest(spec, docker_host, config.get("alertEmail"))
+    digest = config_digest(spec, docker_host, config.get("alertEmail"), platform_stack)
     on_ecs = spec.runtime == "ecs"
     args = HostedTenantArgs(spec, catalog, token, alert_email, platform_stack if on_ecs else None)
     tenant = HostedTenant(spec.tenant_id, args)
