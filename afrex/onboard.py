@@ -7,7 +7,10 @@ the vertical's roster for the tier, and renders `stacks/Pulumi.<id>.yaml` with
 a fresh gateway token encrypted by the stacks' passphrase
 (`PULUMI_CONFIG_PASSPHRASE`). The text goes back through the one door
 (`afrex.tenants`) before it is written, and it is written atomically and only
-if no file of that name exists. Then the welcome email goes to the outbox (and
+if no file of that name exists. A tenant on ECS (`--runtime ecs`) names its
+platform stack (`afrex:platformStack`) instead of a Docker host, and its local
+profile points the ECS, EFS, EC2, IAM, Logs and Secrets Manager endpoints at moto
+too. Then the welcome email goes to the outbox (and
 through SES when asked) and the onboarding is recorded in the event log.
 
 A dry run returns the stack file's text (secrets are ciphertext), the offline
@@ -28,7 +31,16 @@ from afrex.catalog import Catalog, load_catalog
 from afrex.errors import BadInput, ConfigError, OperationFailed
 from afrex.events import Event, open_event_log
 from afrex.passphrase import PASSPHRASE_ENV
-from afrex.spec import TENANT_KEY, TenantSpec, parse_tenant, tenant_slug
+from afrex.spec import (
+    DEFAULT_RUNTIME,
+    PLATFORM_STACK_KEY,
+    RUNTIMES,
+    TENANT_KEY,
+    TenantSpec,
+    parse_tenant,
+    platform_stack_problem,
+    tenant_slug,
+)
 from afrex.stackedit import stack_from_text
 from afrex.stackfiles import Project, find_project
 from afrex.stackwriter import LOCAL_AWS_ENDPOINT, LOCAL_DOCKER_HOST, local_profile
@@ -38,6 +50,10 @@ if TYPE_CHECKING:
     from email.message import EmailMessage
 
 PROFILES = ("local", "aws")
+LOCAL_PLATFORM_STACK = "organization/afrex-platform/local"  # platform/stacks/Pulumi.local.yaml
+# What an ECS tenant's program calls beside the Docker tenant's services (pulumi-aws
+# endpoint keys), all answered by moto in the local profile.
+LOCAL_ECS_SERVICES = ("cloudwatchlogs", "ec2", "ecs", "efs", "secretsmanager")
 LOCAL_SECRET_KEY = "afrex-local"  # moto's dummy secret key, stored encrypted like a real one
 HEADER = (
     "# Tenant stack made by `afrex tenant new` ({profile} profile). The afrex:tenant block is\n"
@@ -71,6 +87,19 @@ class NewTenant:
     agents: int | None = None
     docker_host: str | None = None
     profile: str = "local"
+    runtime: str = DEFAULT_RUNTIME
+    platform_stack: str | None = None
+
+    @property
+    def on_ecs(self) -> bool:
+        return self.runtime == "ecs"
+
+    @property
+    def platform(self) -> str | None:
+        """The platform stack an ECS tenant joins (the local one by default locally)."""
+        if not self.on_ecs:
+            return None
+        return self.platform_stack or (LOCAL_PLATFORM_STACK if self.profile == "local" else None)
 
 
 @dataclass
@@ -87,13 +116,21 @@ class Onboarding:
     welcome: Path | None = None
     sent: str | None = None  # SES message id
 
+    platform_stack: str | None = None
+
     @property
     def next_steps(self) -> list[str]:
         tenant = self.spec.tenant_id
         if self.dry_run:
             return ["run the same command without --dry-run to write the stack file"]
+        platform = (
+            [f"the platform stack {self.platform_stack} must be up first (platform/README.md)"]
+            if self.platform_stack
+            else []
+        )
         return [
             f"review and commit {self.path.name}",
+            *platform,
             f"pulumi stack init {tenant} --secrets-provider passphrase (once)",
             f"pulumi up -s {tenant}, or: afrex up --stack {tenant}",
         ]
@@ -102,6 +139,8 @@ class Onboarding:
         return {
             "tenant": self.spec.tenant_id,
             "dryRun": self.dry_run,
+            "runtime": self.spec.runtime,
+            "platformStack": self.platform_stack,
             "contract": self.spec.model_dump(mode="json"),
             "stackFile": str(self.path),
             "stackFileText": self.stack_text if self.dry_run else None,
@@ -123,16 +162,41 @@ def check_request(request: NewTenant) -> None:
         raise BadInput(
             f"unknown profile '{request.profile}'", f"use --profile {' | '.join(PROFILES)}"
         )
+    if request.runtime not in RUNTIMES:
+        raise BadInput(
+            f"unknown runtime '{request.runtime}'", f"use --runtime {' | '.join(RUNTIMES)}"
+        )
+    if request.on_ecs:
+        check_platform(request)
+    elif request.platform_stack is not None:
+        raise BadInput("--platform-stack is for --runtime ecs", "leave it out for a docker tenant")
     if request.docker_host is not None:
         try:
             check_docker_host(request.docker_host)
         except ValueError as error:
             raise BadInput(f"--docker-host: {error}".replace(f"{DOCKER_HOST_KEY}: ", "")) from None
-    elif request.profile == "aws":
+    elif request.profile == "aws" and not request.on_ecs:
         raise BadInput(
             "--profile aws needs --docker-host (the engine that runs this tenant)",
-            "e.g. --docker-host ssh://agents-07",
+            "e.g. --docker-host ssh://agents-07, or --runtime ecs",
         )
+
+
+def check_platform(request: NewTenant) -> None:
+    """An ECS tenant: a platform stack (given, or the local one), and no Docker host."""
+    if request.docker_host is not None:
+        raise BadInput(
+            "--docker-host is for docker tenants: an ecs tenant's agents run on its platform",
+            "leave out --docker-host, or use --runtime docker",
+        )
+    if request.platform is None:
+        raise BadInput(
+            "--runtime ecs with --profile aws needs --platform-stack",
+            "e.g. --platform-stack organization/afrex-platform/prod",
+        )
+    problem = platform_stack_problem("ecs", request.platform)
+    if problem:
+        raise BadInput(problem.replace(f"{PLATFORM_STACK_KEY}: ", "--platform-stack: ", 1))
 
 
 def contract(request: NewTenant, catalog: Catalog, now: datetime) -> TenantSpec:
@@ -148,6 +212,8 @@ def contract(request: NewTenant, catalog: Catalog, now: datetime) -> TenantSpec:
         "support": request.support,
         "billing": request.billing,
     }
+    if request.on_ecs:
+        data["runtime"] = request.runtime
     tier = catalog.tiers.get(request.tier)
     if tier is not None and request.vertical in catalog.verticals:
         count = request.agents or tier.agents_included
@@ -190,10 +256,24 @@ def render(request: NewTenant, spec: TenantSpec) -> str:
     else:
         from afrex.clients import region
 
-        assert request.docker_host is not None  # checked: the aws profile needs it
-        provider, secrets = {"aws:region": region(), DOCKER_HOST_KEY: request.docker_host}, {}
+        provider, secrets = {"aws:region": region()}, {}
+        if not request.on_ecs:
+            assert request.docker_host is not None  # checked: the aws profile needs it
+            provider[DOCKER_HOST_KEY] = request.docker_host
+    if request.on_ecs:
+        provider = {PLATFORM_STACK_KEY: request.platform, **_without_docker(provider)}
     body = render_stack_file(stack_document(spec), passphrase(), provider, secrets)
     return HEADER.format(profile=request.profile) + body
+
+
+def _without_docker(provider: dict[str, Any]) -> dict[str, Any]:
+    """An ECS tenant's provider settings: no Docker host; local endpoints for its services."""
+    kept = {key: value for key, value in provider.items() if key != DOCKER_HOST_KEY}
+    for endpoints in kept.get("aws:endpoints") or []:
+        endpoints.update(dict.fromkeys(LOCAL_ECS_SERVICES, LOCAL_AWS_ENDPOINT))
+    if "aws:endpoints" in kept:
+        kept["aws:endpoints"] = [dict(sorted(e.items())) for e in kept["aws:endpoints"]]
+    return kept
 
 
 def onboard(
@@ -219,7 +299,7 @@ def onboard(
     quote = price_quote(
         catalog, spec.tier, len(spec.agents), spec.vertical, spec.support, spec.billing == "annual"
     )
-    result = Onboarding(spec, path, text, quote, dry_run)
+    result = Onboarding(spec, path, text, quote, dry_run, platform_stack=request.platform)
     if dry_run:
         from afrex.dryrun import plan_stacks
 
@@ -295,6 +375,7 @@ def _record(project: Project, result: Onboarding) -> None:
         "vertical": spec.vertical,
         "support": spec.support,
         "billing": spec.billing,
+        "runtime": spec.runtime,
         "agents": list(spec.agents),
         "monthly": str(result.quote.monthly_total),
         "stackFile": str(result.path.relative_to(project.root)),

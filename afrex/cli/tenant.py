@@ -41,6 +41,11 @@ class Profile(StrEnum):
     aws = "aws"
 
 
+class Runtime(StrEnum):
+    docker = "docker"
+    ecs = "ecs"
+
+
 @app.command(name="new")
 def new(
     name: Annotated[str, typer.Option("--name", help="The customer's company name.")],
@@ -61,6 +66,20 @@ def new(
         Profile,
         typer.Option("--profile", help="Provider settings: local (moto, Podman) or aws."),
     ] = Profile.local,
+    runtime: Annotated[
+        Runtime,
+        typer.Option(
+            "--runtime", help="Where the agents run: docker (a Docker host) or ecs (Fargate)."
+        ),
+    ] = Runtime.docker,
+    platform_stack: Annotated[
+        str | None,
+        typer.Option(
+            "--platform-stack",
+            help="ECS only: the platform stack, e.g. organization/afrex-platform/prod "
+            "[default with --profile local: organization/afrex-platform/local].",
+        ),
+    ] = None,
     send: Annotated[
         bool, typer.Option("--send", help="Also send the welcome email through SES.")
     ] = False,
@@ -75,6 +94,8 @@ def new(
 
     Needs `PULUMI_CONFIG_PASSPHRASE` (the stacks' passphrase). `--dry-run` prints the
     stack file (secrets as ciphertext), the tenant's offline plan and its quote.
+    `--runtime ecs` runs the agents as Fargate services on a platform stack
+    (platform/README.md) instead of containers on a Docker host.
     """
     with reported():
         from afrex.onboard import NewTenant, onboard
@@ -89,6 +110,8 @@ def new(
             agents=agents,
             docker_host=docker_host,
             profile=profile.value,
+            runtime=runtime.value,
+            platform_stack=platform_stack,
         )
         result = onboard(request, dry_run=dry_run, send_email=send)
     if output is Format.json:
@@ -107,6 +130,7 @@ def _render(result: Onboarding) -> None:
             f" {spec.tenant_id} ({spec.company}): {spec.tier}, {len(spec.agents)} agent(s), "
             f"{spec.vertical}, {spec.support} support, "
             f"{money(result.quote.monthly_total)} a month",
+            f", on ECS ({result.platform_stack})" if result.platform_stack else "",
         )
     )
     console.print(f"wrote {result.path}")
