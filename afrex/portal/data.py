@@ -13,10 +13,12 @@ reason.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from afrex.billing.invoice import build_invoice
@@ -28,6 +30,7 @@ from afrex.telemetry import (
     NON_NEGATIVE,
     UP_RANGE,
     CloudWatchTelemetry,
+    Dropped,
     Percentiles,
     Series,
     SeriesRequest,
@@ -54,7 +57,26 @@ class FleetTelemetry:
         return self.series.get((metric, key)) or Series(())
 
     def agents(self, tenant: str) -> list[str]:
-        return [agent for t, agent in self.keys if t == tenant]
+        return [agent for _, agent in self._by_tenant.get(tenant, [])]
+
+    def dropped(self, tenant: str) -> list[Dropped]:
+        """The range check's dropped samples of one tenant's series, in series order."""
+        pairs = sorted(self._series_by_tenant.get(tenant, []))
+        return [d for pair in pairs if (d := self.series[pair].dropped) is not None]
+
+    @cached_property
+    def _by_tenant(self) -> dict[str, list[Key]]:
+        index: dict[str, list[Key]] = defaultdict(list)
+        for key in self.keys:
+            index[key[0]].append(key)
+        return index
+
+    @cached_property
+    def _series_by_tenant(self) -> dict[str, list[tuple[str, Key]]]:
+        index: dict[str, list[tuple[str, Key]]] = defaultdict(list)
+        for metric, key in self.series:
+            index[key[0]].append((metric, key))
+        return index
 
 
 def read_fleet_telemetry(
@@ -155,9 +177,7 @@ def dashboard(
         ),
         "agents": [_agent(catalog, key, window, fleet) for key in keys],
         "ignoredSamples": [
-            s.dropped.as_dict()
-            for (_, k), s in sorted(fleet.series.items())
-            if k in keys and s.dropped
+            d.as_dict() for d in fleet.dropped(spec.tenant_id) if (d.tenant, d.agent) in keys
         ],
     }
 
