@@ -10,8 +10,9 @@ The edited stack file (only its `afrex:tenant` block rewritten, see
 is written. Scaling down archives each removed agent's state to the tenant's
 backup bucket first (from its container, or for a tenant on ECS by a one-off task
 beside the agent's EFS state: `afrex.archive.archive_removed_agent`); if an
-archive fails, the stack file is left byte for byte as it was. `dry_run` computes everything, including the offline plan diff and
-the price change for the rest of the month, and writes nothing.
+archive fails, the stack file is left byte for byte as it was. `dry_run` computes
+everything, including the offline plan diff and the price change for the rest of
+the month, and writes nothing.
 """
 
 from __future__ import annotations
