@@ -17,8 +17,10 @@ without knowing which runtime an agent is on.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -183,7 +185,9 @@ def live_containers(
     ecs_factory: Callable[[str | None], Any] | None = None,
 ) -> LiveContainers:
     """The status of every deployed agent, whatever its runtime: each Docker engine asked
-    once, and each ECS cluster once (afrex/ecsstate.py), all in parallel."""
+    once, and each ECS cluster once (afrex/ecsstate.py), all in parallel; ECS answers
+    within `timeout` or its tenants' agents are unknown."""
+    deadline = time.monotonic() + timeout
     deployed = [view for view in views if view.agents]
     on_ecs = [view for view in deployed if view.on_ecs]
     groups = by_engine(view for view in deployed if not view.on_ecs)
@@ -191,9 +195,26 @@ def live_containers(
     if not groups and not on_ecs:
         return live
     _import_sdks(docker=bool(groups), aws=bool(on_ecs))
-    workers = min(ENGINE_THREADS, len(groups) + (1 if on_ecs else 0))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        ecs = pool.submit(_ask_ecs, on_ecs, ecs_factory) if on_ecs else None
+    ecs_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ecs") if on_ecs else None
+    try:
+        ecs = ecs_pool.submit(_ask_ecs, on_ecs, ecs_factory) if ecs_pool else None
+        if groups:
+            _ask_engines(groups, timeout, factory, live)
+        if ecs is not None:
+            _take_ecs(ecs, on_ecs, timeout, max(deadline - time.monotonic(), 0.1), live)
+    finally:
+        if ecs_pool is not None:
+            ecs_pool.shutdown(wait=False, cancel_futures=True)
+    return live
+
+
+def _ask_engines(
+    groups: dict[str, list[TenantView]],
+    timeout: float,
+    factory: Callable[[str, float], Any],
+    live: LiveContainers,
+) -> None:
+    with ThreadPoolExecutor(max_workers=min(ENGINE_THREADS, len(groups))) as pool:
         futures = {
             host: pool.submit(_ask_engine, host, members, timeout, factory)
             for host, members in groups.items()
@@ -205,10 +226,18 @@ def live_containers(
             if reason:
                 live.unreachable[host] = reason
                 live.behind[host] = tuple(view.id for view in groups[host])
-        if ecs is not None:
-            reading = ecs.result()
-            for key, state in reading.agents.items():
-                live.statuses[key] = state.container_status()
-            live.unreachable.update(reading.unreachable)
-            live.behind.update(reading.behind)
-    return live
+
+
+def _take_ecs(
+    future: Future[Any], views: list[TenantView], timeout: float, wait: float, live: LiveContainers
+) -> None:
+    from afrex.ecsstate import unknown_reading
+
+    try:
+        reading = future.result(timeout=wait)
+    except FutureTimeout:
+        reading = unknown_reading(views, f"ECS did not answer within {timeout:g} s")
+    for key, state in reading.agents.items():
+        live.statuses[key] = state.container_status()
+    live.unreachable.update(reading.unreachable)
+    live.behind.update(reading.behind)

@@ -312,6 +312,21 @@ def _clients(regions: Iterable[str], factory: Factory) -> dict[str, Any]:
     return made
 
 
+def unknown_reading(views: Iterable[TenantView], reason: str) -> EcsReading:
+    """Every ECS agent of these views unknown for `reason`, named by cluster."""
+    reading = EcsReading()
+    _unplaced(views, reading)
+    for placement, members in _by_cluster(views).items():
+        source = source_name(placement)
+        for view, agent in _ecs_agents(members):
+            reading.agents[(view.id, agent.name)] = EcsAgentState(
+                view.id, agent.name, agent.container, source, error=reason
+            )
+        reading.unreachable[source] = reason
+        reading.behind[source] = tuple(view.id for view in members)
+    return reading
+
+
 def read_ecs(views: Iterable[TenantView], factory: Factory | None = None) -> EcsReading:
     """The state of every ECS tenant's agents, each cluster asked once, in parallel."""
     if factory is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import math
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -135,6 +136,24 @@ def test_an_ecs_endpoint_that_is_down_makes_its_tenants_unknown_in_one_line(
     reason = live.unreachable[source]
     assert reason.startswith(f"cannot connect to ECS at {nowhere} while reading cluster")
     assert "\n" not in reason
+
+
+def test_ecs_slower_than_the_timeout_is_unknown_and_the_engines_still_answer(
+    on_moto: DeployedFleet, platform: EcsPlatform
+) -> None:
+    """A region whose client takes 3 s to make stands for an endpoint that answers late."""
+    deploy_ecs(on_moto, platform, GROWTH, tier="growth")
+    released = threading.Event()
+
+    def slow(region: str | None) -> Any:
+        released.wait(3)
+        return clients.ecs(region)
+
+    live = live_containers(read_fleet(), timeout=0.5, ecs_factory=slow)
+    released.set()  # had the wait not been bounded, ECS's real answer would be here
+    assert {s.state for s in live.statuses.values()} == {"unknown"}
+    assert live.unreachable == {"ECS cluster afrex-agents": "ECS did not answer within 0.5 s"}
+    assert live.tenants_behind("ECS cluster afrex-agents") == (GROWTH,)
 
 
 def test_health_and_task_choice_from_describe_tasks_items() -> None:
