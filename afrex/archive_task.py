@@ -36,6 +36,7 @@ from pathlib import Path
 from queue import Empty, Full, Queue
 from typing import Any
 
+from afrex import __version__
 from afrex.archive import (
     CHECKSUM_SUFFIX,
     READ_CHUNK_BYTES,
@@ -137,6 +138,7 @@ def archive(
         "afrex-tenant": tenant,
         "afrex-agent": agent,
         "afrex-state-path": str(source),
+        "afrex-version": __version__,
         "afrex-runtime": "ecs",
     }
     size, sha256 = upload_stream(s3, bucket, key, tar_chunks(source, owner), metadata)

@@ -140,7 +140,9 @@ def definition(
         "cpu": size.cpu_units,
         "memory": size.memory_mb,
         "linuxParameters": {"initProcessEnabled": True, "capabilities": {"drop": ["ALL"]}},
-        "environment": [{"name": "AWS_REGION", "value": placement.region}],
+        "environment": [{"name": "AWS_REGION", "value": placement.region}]
+        if placement.region
+        else [],
         "mountPoints": [
             {
                 "sourceVolume": STATE_VOLUME,

@@ -19,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from afrex import __version__
 from afrex.archive import CHECKSUM_SUFFIX
 from afrex.archive_task import EXIT_UNTOUCHED, main
 from afrex.backups.agentstate import check_archive
@@ -94,6 +95,7 @@ def test_a_folder_archived_then_restored_comes_back_the_same(bucket: str, tmp_pa
     body = stored["Body"].read()
     assert result["size"] == len(body) and result["sha256"] == hashlib.sha256(body).hexdigest()
     assert stored["Metadata"]["afrex-agent"] == "general-assistant"
+    assert stored["Metadata"]["afrex-version"] == __version__  # as the Docker path's
     line = s3().get_object(Bucket=bucket, Key=key + CHECKSUM_SUFFIX)["Body"].read().decode()
     assert line == f"{result['sha256']}  general-assistant.tar.gz\n"  # as `sha256sum -c` reads
     downloaded = tmp_path / "a.tar.gz"
