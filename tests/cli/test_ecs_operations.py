@@ -264,3 +264,15 @@ def test_fleet_and_sla_on_ecs_load_no_pulumi_sdk(mixed: Mixed) -> None:
     )
     loaded = heavy_imports(probe)
     assert "boto3" in loaded and not loaded & {"pulumi", "pulumi_aws", "pulumi_docker"}
+
+
+def test_the_tables_show_ecs_agents(running: Mixed) -> None:
+    first, idle, _ = running.ecs_agents
+    status = invoke("fleet", "status", "--timeout", "20")
+    assert status.exit_code == 0 and "2 running, 1 stopped" in status.stdout
+    show = invoke("fleet", "show", ECS, "--timeout", "20")
+    assert show.exit_code == 0 and f"afrex-{ECS}-{idle}" in show.stdout
+    usage = invoke("fleet", "usage", "--timeout", "20")
+    assert usage.exit_code == 0 and first in usage.stdout
+    check = invoke("sla", "check")
+    assert check.exit_code == 1 and "judged by the ECS health check" in check.stdout
