@@ -141,7 +141,11 @@ def restore(
         bool, typer.Option("--yes", "-y", help="Do not ask; required off a terminal.")
     ] = False,
     wait: Annotated[
-        float, typer.Option("--wait", help="Seconds to wait for each agent to be up again.")
+        float,
+        typer.Option(
+            "--wait",
+            help="Seconds to wait for each agent to be up again (ECS deployments: about 300).",
+        ),
     ] = 120.0,
     output: FormatOption = Format.table,
 ) -> None:

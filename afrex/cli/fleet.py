@@ -189,18 +189,22 @@ def usage(timeout: TimeoutOption = 30.0, output: FormatOption = Format.table) ->
     else:
         rows: list[list[object]] = []
         for row in report.rows:
-            cpu = (
-                "-"
-                if row.cpu_cores is None
-                else f"{row.cpu_cores:.2f} / {row.cpu_limit:g} ({row.cpu_pct}%)"
-            )
-            memory = (
-                "-"
-                if row.memory_mb is None
-                else f"{row.memory_mb:.0f} / {row.memory_limit_mb} ({row.memory_pct}%)"
-            )
+            if row.cpu_cores is not None:
+                cpu = f"{row.cpu_cores:.2f} / {row.cpu_limit:g} ({row.cpu_pct}%)"
+            elif row.allocated_cpu is not None:  # ECS: the task's allocation, use not measured
+                cpu = f"{row.allocated_cpu:g} allocated / {row.cpu_limit:g}"
+            else:
+                cpu = "-"
+            if row.memory_mb is not None:
+                memory = f"{row.memory_mb:.0f} / {row.memory_limit_mb} ({row.memory_pct}%)"
+            elif row.allocated_memory_mb is not None:
+                memory = f"{row.allocated_memory_mb} allocated / {row.memory_limit_mb}"
+            else:
+                memory = "-"
             restarts = "-" if row.restarts is None else str(row.restarts)
             state = row.state if row.error is None else f"unknown: {row.error}"
+            if row.note:
+                state += f" ({row.note})"
             rows.append([row.tenant, row.agent, state, cpu, memory, restarts])
         numbers = [Col(n, True) for n in ("CPU (cores / limit)", "memory (MB / cap)", "restarts")]
         print_grid([Col("tenant"), Col("agent"), Col("state"), *numbers], rows)
@@ -327,7 +331,7 @@ def _render_detail(data: dict[str, Any]) -> None:
         line(
             "deployment: ",
             _deployment(status["deployment"]),
-            f" (last {status['updated'] or 'never'}; {data['dockerHost']})",
+            f" (last {status['updated'] or 'never'}; {_runs_on(data)})",
         )
     )
     table = Table("agent", "container", "state", "health", "CPU", "memory", "restarts")
@@ -364,3 +368,12 @@ def _render_detail(data: dict[str, Any]) -> None:
         )
     for event in data["events"] or []:
         console.print(f"event: {event['when']} {event['kind']} by {event['who']}")
+
+
+def _runs_on(data: dict[str, Any]) -> str:
+    """Where a tenant's agents run: its Docker engine, or its ECS cluster."""
+    if data.get("runtime") == "ecs":
+        outputs = (data.get("deployed") or {}).get("outputs") or {}
+        cluster = (outputs.get("ecs") or {}).get("clusterName") or "its platform's cluster"
+        return f"ECS cluster {cluster}"
+    return str(data.get("dockerHost") or "no Docker host")

@@ -205,8 +205,10 @@ def _render_round(result: CheckRound) -> None:
         f"{published.calls if published else 0} PutMetricData call(s); "
         f"{sum(1 for a in result.alerts if a.sent)} alert(s) sent; {result.seconds:.2f} s"
     )
+    from afrex.containers import LiveContainers
+
     for host, reason in result.unreachable.items():
-        warn(f"engine {host}: {reason}")
+        warn(f"{LiveContainers.source_title(host)}: {reason}")
     for problem in result.problems:
         warn(problem)
 

@@ -272,7 +272,9 @@ def test_the_tables_show_ecs_agents(running: Mixed) -> None:
     assert status.exit_code == 0 and "2 running, 1 stopped" in status.stdout
     show = invoke("fleet", "show", ECS, "--timeout", "20")
     assert show.exit_code == 0 and f"afrex-{ECS}-{idle}" in show.stdout
+    assert "; ECS cluster " in show.stdout  # where it runs, not an empty Docker host
     usage = invoke("fleet", "usage", "--timeout", "20")
     assert usage.exit_code == 0 and first in usage.stdout
+    assert "1 allocated / 1" in usage.stdout and "use not measured" in usage.stdout
     check = invoke("sla", "check")
     assert check.exit_code == 1 and "judged by the ECS health check" in check.stdout
