@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 from contextlib import ExitStack
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -17,6 +16,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from afrex.cli.options import AllTenants, Format, FormatOption, OneTenant
 from afrex.cli.output import (
     Col,
     Progress,
@@ -44,22 +44,6 @@ app = typer.Typer(
 )
 
 
-class Format(StrEnum):
-    """How a command prints its result."""
-
-    table = "table"
-    json = "json"
-
-
-FormatOption = Annotated[
-    Format, typer.Option("--format", help="table for people, json for machines.")
-]
-TenantOption = Annotated[
-    str | None, typer.Option("--tenant", "-t", help="One tenant id (stack name); default: all.")
-]
-OneTenant = Annotated[str, typer.Option("--tenant", "-t", help="The tenant id (stack name).")]
-
-
 def size_text(size: int) -> str:
     """Bytes for people: 512 B, 3.4 MB, 1.2 GB (decimal units)."""
     if size < 1000:
@@ -74,7 +58,7 @@ def size_text(size: int) -> str:
 
 @app.command()
 def create(
-    tenant: TenantOption = None,
+    tenant: AllTenants = None,
     parallel: Annotated[
         int, typer.Option("--parallel", "-p", help="Tenants backed up at the same time.")
     ] = 4,
@@ -109,7 +93,7 @@ def create(
 
 
 @app.command(name="list")
-def list_(tenant: TenantOption = None, output: FormatOption = Format.table) -> None:
+def list_(tenant: AllTenants = None, output: FormatOption = Format.table) -> None:
     """Backups with time, size, agents, complete or not, and age against the retention.
 
     Only complete backups (with their manifest) can be restored.
@@ -214,7 +198,7 @@ def export(
 
 @app.command()
 def retention(
-    tenant: TenantOption = None,
+    tenant: AllTenants = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report only; delete nothing.")
     ] = False,

@@ -7,30 +7,21 @@ stack files, the catalog and the hosts inventory only (no Pulumi, no cloud).
 from __future__ import annotations
 
 from decimal import Decimal
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
+from afrex.cli.options import Format, FormatOption
 from afrex.cli.output import console, emit_json, line, reported, styled, warn
 
 if TYPE_CHECKING:
     from afrex.capacity import CapacityReport
 
 
-class Format(StrEnum):
-    """How a command prints its result."""
-
-    table = "table"
-    json = "json"
-
-
 def capacity(
-    output: Annotated[
-        Format, typer.Option("--format", help="table for people, json for machines.")
-    ] = Format.table,
+    output: FormatOption = Format.table,
     inventory: Annotated[
         Path | None,
         typer.Option(

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, time
-from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 
+from afrex.cli.options import Format, FormatOption
 from afrex.cli.output import console, emit_json, print_grid, reported
 from afrex.errors import BadInput
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
 
 
 def parse_since(text: str) -> datetime:
@@ -63,7 +58,7 @@ def events(
     since: Annotated[
         str | None, typer.Option("--since", help="From this date or moment on (UTC).")
     ] = None,
-    output: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    output: FormatOption = Format.table,
 ) -> None:
     """The fleet's event log: onboarded, scaled, tier changed, archived; who, when, what."""
     with reported():

@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 
 from afrex.billing import money
+from afrex.cli.options import Format, FormatOption
 from afrex.cli.output import (
     Col,
     console,
@@ -39,18 +40,12 @@ app = typer.Typer(
 )
 
 
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-
-
 class Source(StrEnum):
     docker = "docker"
     alarms = "alarms"
     backups = "backups"
 
 
-FormatOption = Annotated[Format, typer.Option("--format", help="Output format.")]
 SkipOption = Annotated[
     list[Source] | None,
     typer.Option("--skip", help="Do not ask this live source (repeatable)."),

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from afrex.cli.options import Format, FormatOption, MonthOption
 from afrex.cli.output import console, emit_json, reported, warn
-from afrex.cli.sla import Format, FormatOption, MonthOption
 
 if TYPE_CHECKING:
     from afrex.portal.run import FleetSummary, PortalRun

@@ -6,12 +6,12 @@ Thin: parse the options, call one function of `afrex.scaling`, render. Only
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from afrex.billing import money
+from afrex.cli.options import Format, FormatOption, OneTenant
 from afrex.cli.output import console, emit_json, line, reported, styled
 
 if TYPE_CHECKING:
@@ -24,21 +24,14 @@ app = typer.Typer(
 )
 
 
-class Format(StrEnum):
-    table = "table"
-    json = "json"
-
-
-TenantOption = Annotated[str, typer.Option("--tenant", "-t", help="Tenant id (stack name).")]
 DryRun = Annotated[
     bool, typer.Option("--dry-run", help="Show the new plan, price and plan diff; write nothing.")
 ]
-FormatOption = Annotated[Format, typer.Option("--format", help="Output format.")]
 
 
 @app.command(name="up")
 def up(
-    tenant: TenantOption,
+    tenant: OneTenant,
     add: Annotated[int, typer.Option("--add", help="How many agents to add.")],
     dry_run: DryRun = False,
     output: FormatOption = Format.table,
@@ -53,7 +46,7 @@ def up(
 
 @app.command(name="down")
 def down(
-    tenant: TenantOption,
+    tenant: OneTenant,
     remove: Annotated[
         int | None, typer.Option("--remove", help="How many agents to remove (the last added).")
     ] = None,
@@ -80,7 +73,7 @@ def down(
 
 @app.command(name="tier")
 def tier(
-    tenant: TenantOption,
+    tenant: OneTenant,
     to: Annotated[str, typer.Option("--tier", help="The tier to move to.")],
     dry_run: DryRun = False,
     output: FormatOption = Format.table,

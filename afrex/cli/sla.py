@@ -7,11 +7,11 @@ each command, so `afrex --help` stays fast.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from afrex.cli.options import AllTenants, Format, FormatOption, MonthOption
 from afrex.cli.output import (
     Col,
     console,
@@ -38,27 +38,11 @@ app = typer.Typer(
 )
 
 
-class Format(StrEnum):
-    """How a command prints its result."""
-
-    table = "table"
-    json = "json"
-
-
-FormatOption = Annotated[
-    Format, typer.Option("--format", help="table for people, json for machines.")
-]
-TenantOption = Annotated[
-    str | None, typer.Option("--tenant", "-t", help="One tenant id (stack name); default: all.")
-]
-MonthOption = Annotated[
-    str | None, typer.Option("--month", help="Month, YYYY-MM (UTC); default: this month so far.")
-]
 BAR_WIDTH = 30
 
 
 @app.command()
-def check(tenant: TenantOption = None, output: FormatOption = Format.table) -> None:
+def check(tenant: AllTenants = None, output: FormatOption = Format.table) -> None:
     """Probe every deployed agent once: publish Up and ResponseTimeMs, alert on down agents.
 
     Exits 1 when any agent is down (or a publish failed), 0 when all are up.
@@ -80,7 +64,7 @@ def watch(
     interval: Annotated[
         str, typer.Option("--interval", help="Time between round starts: 60s, 5m, 1h.")
     ] = "60s",
-    tenant: TenantOption = None,
+    tenant: AllTenants = None,
 ) -> None:
     """Check on a schedule until SIGTERM or SIGINT, which finish the current round and exit 0.
 
@@ -133,7 +117,7 @@ def _round_error(number: int, error: AfrexError) -> None:
 
 @app.command()
 def report(
-    month: MonthOption = None, tenant: TenantOption = None, output: FormatOption = Format.table
+    month: MonthOption = None, tenant: AllTenants = None, output: FormatOption = Format.table
 ) -> None:
     """A month's uptime per tenant and agent against the tier's target, and the credit owed.
 
@@ -153,7 +137,7 @@ def report(
 
 @app.command()
 def breaches(
-    month: MonthOption = None, tenant: TenantOption = None, output: FormatOption = Format.table
+    month: MonthOption = None, tenant: AllTenants = None, output: FormatOption = Format.table
 ) -> None:
     """The periods (start, end, duration, agent) in which an agent was below its target."""
     with reported():

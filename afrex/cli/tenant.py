@@ -14,6 +14,7 @@ import typer
 from rich.table import Column, Table
 
 from afrex.billing import money
+from afrex.cli.options import Format, FormatOption
 from afrex.cli.output import console, emit_json, line, literal, reported, styled
 
 if TYPE_CHECKING:
@@ -24,11 +25,6 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="markdown",
 )
-
-
-class Format(StrEnum):
-    table = "table"
-    json = "json"
 
 
 class Billing(StrEnum):
@@ -87,7 +83,7 @@ def new(
         bool,
         typer.Option("--dry-run", help="Show the stack file, plan and quote; write nothing."),
     ] = False,
-    output: Annotated[Format, typer.Option("--format", help="Output format.")] = Format.table,
+    output: FormatOption = Format.table,
 ) -> None:
     """Onboard a customer: a validated stack file with a fresh encrypted gateway token,
     the welcome email in the outbox, and an event in the fleet's log.
