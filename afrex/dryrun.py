@@ -10,14 +10,11 @@ with the command and leaves Ctrl-C to it (`afrex.procs`).
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from afrex.catalog import Catalog
-from afrex.procs import ctrl_c_held, stop_workers, worker_setup
+from afrex.procs import ctrl_c_held, worker_pool
 from afrex.stackfiles import Project, StackFile
 
 
@@ -51,17 +48,7 @@ def _plan(stacks: list[StackFile], project: Project, catalog: Catalog) -> list[P
 
 def plan_stacks(stacks: list[StackFile], project: Project, catalog: Catalog) -> list[PlannedRows]:
     """The offline plan of each stack, computed in one worker process."""
-    with ctrl_c_held():
-        pool = ProcessPoolExecutor(
-            max_workers=1,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=worker_setup,
-            initargs=(os.getpid(),),
-        )
-    try:
-        return pool.submit(_plan, stacks, project, catalog).result()
-    except BaseException:
-        stop_workers(pool)
-        raise
-    finally:
-        pool.shutdown(wait=True)
+    with worker_pool(1, "planning the dry run") as pool:
+        with ctrl_c_held():  # the worker (started on submit) boots deaf to Ctrl-C
+            future = pool.submit(_plan, stacks, project, catalog)
+        return future.result()

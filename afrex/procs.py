@@ -10,6 +10,10 @@
   from their first instruction.
 - `stop_workers(pool)`: end a process pool now: queued work is dropped and the
   workers are terminated, instead of waiting for the work already queued.
+- `worker_pool(workers, doing)`: spawned workers set up as above, stopped on any
+  error, Ctrl-C or signal; a worker that dies under it (killed, out of memory)
+  is one line and exit 1, not a `BrokenProcessPool` traceback. Submit inside
+  `ctrl_c_held()`: the workers start on the first submit.
 - `terminate_on_signals()`: a context manager (or decorator) for a command:
   SIGTERM and SIGHUP unwind the main thread as `SystemExit(128 + signal)`, as
   Ctrl-C does with KeyboardInterrupt, so every `with` block (the policy pack,
@@ -28,6 +32,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import TYPE_CHECKING, Any
+
+from afrex.errors import OperationFailed
 
 if TYPE_CHECKING:
     from concurrent.futures import ProcessPoolExecutor
@@ -104,6 +110,36 @@ def stop_workers(pool: ProcessPoolExecutor) -> None:
         if worker.is_alive():
             worker.kill()
             worker.join()
+
+
+@contextmanager
+def worker_pool(workers: int, doing: str) -> Iterator[ProcessPoolExecutor]:
+    """A pool of `workers` spawned processes (never forked: the parent may hold gRPC
+    threads) that die with this process and leave Ctrl-C to it; `doing` names the
+    work in the one line said when a worker dies before its work is done."""
+    import multiprocessing  # here: `afrex --help` imports this module
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=worker_setup,
+        initargs=(os.getpid(),),
+    )
+    try:
+        yield pool
+    except BrokenProcessPool:
+        stop_workers(pool)
+        raise OperationFailed(
+            f"a worker process died while {doing} (killed, or out of memory)",
+            "run the command again; AFREX_DEBUG=1 shows the worker's traceback if it had one",
+        ) from None
+    except BaseException:  # an error, Ctrl-C, SIGTERM or an abandoned generator
+        stop_workers(pool)
+        raise
+    finally:
+        pool.shutdown(wait=True)
 
 
 def _unwind(signum: int, _frame: FrameType | None) -> None:

@@ -169,6 +169,30 @@ def test_an_interrupted_plan_leaves_no_process_and_no_temporary_file(
         assert stray_files(cache) == []
 
 
+def test_a_plan_worker_killed_mid_run_is_one_line_exit_1_and_no_orphans(
+    plan_project: Path, tmp_path: Path
+) -> None:
+    """The out-of-memory killer (or an operator) ends one worker: the command says so
+    in one line and exits 1; the other worker and the pack are stopped with it."""
+    log = tmp_path / "plan.log"
+    env = {"AFREX_PROJECT": str(plan_project), "AFREX_CACHE_DIR": str(tmp_path / "cache")}
+    process = start(["plan", "--workers", "2", "--no-cache"], env, log)
+    try:
+        tree = wait_for_pack_and_workers(process)
+        worker = next(pid for pid in tree if "spawn_main" in cmdline(pid))
+        os.kill(worker, signal.SIGKILL)
+        code = process.wait(timeout=30)
+        wait_for_no_survivors(tree | descendants(process.pid), process.pid)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    output = log.read_text(errors="replace")
+    assert code == 1, output
+    assert "Traceback" not in output, output
+    assert "a worker process died while planning the fleet" in output, output
+
+
 def invoice_fleet(folder: Path, count: int) -> Path:
     (folder / "stacks").mkdir(parents=True)
     (folder / "Pulumi.yaml").write_text("name: afrex\nstackConfigDir: stacks\n")

@@ -13,10 +13,9 @@ early (an error, Ctrl-C, SIGTERM), the workers are terminated, not waited for.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import asdict, dataclass, fields
 from decimal import Decimal
 from functools import cache
@@ -33,7 +32,7 @@ from afrex.offline.fingerprint import code_digest, package_dirs, tenant_key
 from afrex.offline.plan import FleetPlan, TenantPlan
 from afrex.offline.platformref import platform_folder
 from afrex.offline.runtime import PlannedResource
-from afrex.procs import ctrl_c_held, stop_workers, worker_setup
+from afrex.procs import ctrl_c_held, worker_pool
 from afrex.stackfiles import Project, StackFile
 
 # Below this many tenants to plan, starting worker processes (each imports the
@@ -90,13 +89,7 @@ def _planned(
             yield _plan_one(stack, project, catalog)
         return
     chunks = [todo[i : i + CHUNK] for i in range(0, len(todo), CHUNK)]
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=multiprocessing.get_context("spawn"),  # never fork a process with gRPC threads
-        initializer=worker_setup,
-        initargs=(os.getpid(),),
-    )
-    try:
+    with worker_pool(workers, "planning the fleet") as pool:
         with ctrl_c_held():  # workers (started on submit) boot deaf to Ctrl-C
             futures = [
                 pool.submit(_plan_chunk, str(project.root), [str(s.path) for s in chunk])
@@ -105,11 +98,6 @@ def _planned(
         for future in as_completed(futures):
             for entry, bad in future.result():
                 yield TenantPlan.from_cache(entry), bad
-    except BaseException:  # an error, Ctrl-C, SIGTERM or an abandoned generator
-        stop_workers(pool)
-        raise
-    finally:
-        pool.shutdown(wait=True)
 
 
 def default_workers() -> int:
