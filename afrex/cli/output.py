@@ -16,6 +16,7 @@ import functools
 import json
 import os
 import re
+import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -187,13 +188,22 @@ def fail(error: AfrexError) -> NoReturn:
 
 @contextmanager
 def reported() -> Iterator[None]:
-    """Turn AfrexError into its message and exit code; tracebacks only with AFREX_DEBUG."""
+    """Turn AfrexError into its message and exit code; tracebacks only with AFREX_DEBUG.
+
+    Ctrl-C is exit 130 (128 + SIGINT, as shells report it and as SIGTERM is 143),
+    not click's "Aborted!" and 1, so a script can tell an interrupt from a failure.
+    """
     try:
         yield
     except AfrexError as error:
         if os.environ.get(DEBUG_ENV):
             raise
         fail(error)
+    except KeyboardInterrupt:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        err_console.print(line(("interrupted", "bold red"), " (Ctrl-C): stopped"))
+        raise typer.Exit(code=128 + signal.SIGINT) from None
 
 
 def command(fn: Callable[P, R]) -> Callable[P, R]:
