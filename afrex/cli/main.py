@@ -7,6 +7,7 @@ uses it, so `afrex --help` and `afrex quote` stay fast.
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -19,6 +20,7 @@ from afrex.cli import events as events_cli
 from afrex.cli import portal as portal_cli
 from afrex.cli import sla as sla_cli
 from afrex.cli import up as up_cli
+from afrex.cli.output import err_console, line, literal
 
 app = typer.Typer(
     name="afrex",
@@ -65,9 +67,36 @@ def main(
     """Operate the AfrexAI hosted-agents fleet."""
 
 
+def _click_exception() -> type[Exception]:
+    """click's ClickException as the installed typer has it (typer vendors click)."""
+    return next(base for base in typer.BadParameter.__mro__ if base.__name__ == "ClickException")
+
+
 def run() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    A usage error (a missing or unknown option, a value of the wrong type) is one
+    line and exit 2 like every other bad input, instead of click's usage banner
+    and boxed message; `--help` says the rest.
+    """
+    try:
+        result = app(standalone_mode=False)
+    except _click_exception() as error:
+        code = int(getattr(error, "exit_code", 2))
+        if type(error).__name__ != "NoArgsIsHelpError":  # that one printed the help
+            ctx = getattr(error, "ctx", None)
+            where = f"; see '{ctx.command_path} --help'" if ctx is not None else ""
+            message = str(getattr(error, "format_message", error.__str__)())
+            joined = " ".join(part.strip() for part in message.splitlines() if part.strip())
+            joined = joined.replace("Value error, ", "").rstrip(".")
+            err_console.print(
+                line(("error:", "bold red"), " ", literal(joined + where, one_line=True))
+            )
+        sys.exit(code)
+    except typer.Abort:
+        err_console.print(line(("aborted", "bold red")))
+        sys.exit(1)
+    sys.exit(result if isinstance(result, int) else 0)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,10 @@ answers fails within the documented bound (afrex/clients.py: 3 s to connect,
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +28,7 @@ from tests.billing.fleet import Fleet
 from tests.helpers import write_stack
 
 runner = CliRunner()
+AFREX = Path(sys.executable).with_name("afrex")
 WIDE = {"COLUMNS": "400"}
 ACME = "cust-acme-1767225600"
 INVOICE = ["invoice", "--all", "--month", "2026-10"]
@@ -157,3 +161,34 @@ def test_an_endpoint_that_refuses_connections_is_named(acme: Fleet) -> None:
     )
     message = one_error(result, 1)
     assert f"cannot connect to CloudWatch at http://127.0.0.1:{port}" in message
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["scale", "up", "--tenant", ACME], "Missing option '--add'; see 'afrex scale up --help'"),
+        (["scale", "up", "--tenant", ACME, "--add", "two"], "Invalid value for '--add'"),
+        (["fleet", "status", "--format", "xml"], "'xml' is not one of 'table', 'json'"),
+        (["fleet", "status", "--fo", "json"], "No such option: --fo"),
+        (["backup", "restore", "--tenant", ACME], "Missing option '--backup-id'"),
+        (["portal", "nosuch"], "No such command 'nosuch'; see 'afrex portal --help'"),
+        (["quote", "--tier", "growth", "\x1b[31m"], "unexpected extra argument(s) (\\x1b[31m)"),
+    ],
+    ids=["missing", "not-an-int", "bad-choice", "unknown-option", "missing-2", "command", "esc"],
+)
+def test_a_usage_error_is_one_literal_line_and_exit_2(args: list[str], says: str) -> None:
+    """click's usage banner and boxed message become the one line every error is."""
+    result = subprocess.run(
+        [str(AFREX), *args], capture_output=True, text=True, timeout=60, env=os.environ | WIDE
+    )
+    assert result.returncode == 2, result
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [result.stderr.rstrip("\n")], result.stderr
+    assert result.stderr.startswith("error: ") and says in result.stderr, result.stderr
+
+
+def test_no_arguments_still_prints_the_help() -> None:
+    result = subprocess.run([str(AFREX)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "Usage: afrex" in result.stdout + result.stderr
+    assert "error:" not in result.stderr
