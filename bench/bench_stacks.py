@@ -11,7 +11,10 @@ fresh processes, best of 3:
 - `afrex revenue` (every stack through the door: safe YAML, one file per tenant,
   TenantSpec and the rest of the validation, then MRR/ARR);
 - `afrex invoice --all` for a month, against moto's server with no samples (the
-  CloudWatch queries are batched: 500 per call).
+  CloudWatch queries are batched: 500 per call);
+- a second baseline for invoices: a plain write of as many files (2 per tenant,
+  3 KB each, created beside the target and renamed over it, no fsync), the floor
+  of any run that writes one JSON and one HTML file per tenant on this disk.
 
 The hardening issue's aim: revenue and invoice --all within 4x of the plain read.
 """
@@ -36,6 +39,17 @@ import pathlib, sys, yaml
 loader = getattr(yaml, sys.argv[1])
 for path in sorted(pathlib.Path(sys.argv[2]).glob("Pulumi.*.yaml")):
     yaml.load(path.read_bytes(), Loader=loader)
+"""
+
+PLAIN_WRITE = """
+import os, pathlib, sys, tempfile
+folder = pathlib.Path(sys.argv[1])
+folder.mkdir(exist_ok=True)
+for n in range(int(sys.argv[2])):
+    handle, temp = tempfile.mkstemp(dir=folder, prefix=".f.", suffix=".tmp")
+    os.write(handle, b"x" * 3000)
+    os.close(handle)
+    os.replace(temp, folder / f"f{n}")
 """
 
 
@@ -68,6 +82,8 @@ def main() -> None:
             afrex = [sys.executable, "-m", "afrex.cli.main"]
             revenue = best_of([*afrex, "revenue"], env)
             invoices = best_of([*afrex, "invoice", "--all", "--month", MONTH], env)
+            write = [sys.executable, "-c", PLAIN_WRITE, str(project / "plain"), str(2 * count)]
+            written = best_of(write, env)
     finally:
         server.stop()
     print(f"{count} stack files, each figure the best of 3 fresh processes")
@@ -77,6 +93,11 @@ def main() -> None:
     print(
         f"afrex invoice --all --month {MONTH}:        {invoices:.2f} s "
         f"({invoices / plain:.1f}x; moto, no samples)"
+    )
+    floor = plain + written
+    print(f"plain write of {2 * count} files:                {written:.2f} s")
+    print(
+        f"invoice --all against plain read + plain write ({floor:.2f} s): {invoices / floor:.1f}x"
     )
 
 
