@@ -11,7 +11,9 @@ Docker engine's archive API (`GET /containers/{id}/archive`, what the SDK's
 `container.get_archive` calls), so it works the same against a local socket or a
 remote `docker:host`, and never touches a host path. The tar stream is
 gzip-compressed as it arrives (1 MiB blocks compressed in parallel, each one gzip
-member, stored rather than deflated when a probe shows it would not shrink) and
+member, stored rather than deflated when a probe shows it would not shrink; deflated
+by ISA-L's igzip, `isal`, about four times zlib's speed at the same ratio, where it
+is installed, by zlib otherwise: the output is standard gzip either way) and
 sent as a multipart upload: parts of `PART_BYTES` go up on a few threads while the
 next part is read and compressed, so only a few blocks and `PARTS_IN_FLIGHT + 1`
 parts are ever held in memory and nothing is written to local disk. The SHA-256
@@ -39,6 +41,11 @@ from urllib.parse import quote
 from afrex import __version__
 from afrex.errors import AfrexError, BadInput, OperationFailed
 
+try:  # ISA-L: level 1 deflates agent state at ~550 MB/s against zlib's ~135 (bench_backup)
+    from isal import isal_zlib as deflate
+except ImportError:  # a platform without its wheel: the same gzip, slower
+    deflate = zlib  # type: ignore[misc,assignment,unused-ignore]
+
 if TYPE_CHECKING:
     from afrex.deployed import TenantView
 
@@ -58,6 +65,9 @@ STORE_ABOVE = 0.9  # a block whose samples shrink by less than 10% is stored
 ARCHIVED_AGENTS_PREFIX = "archived-agents"
 CHECKSUM_SUFFIX = ".sha256"
 CONTENT_TYPE = "application/gzip"
+# Each part's CRC32 is checked by S3 on arrival and again on completion (a composite
+# checksum of the object); it also makes moto's completion of 256 MB about 1.8x faster.
+PART_CHECKSUM = "CRC32"
 
 
 @dataclass(frozen=True)
@@ -95,12 +105,17 @@ def block_level(block: bytes) -> int:
     sample = b"".join(block[i : i + SAMPLE_BYTES] for i in range(0, len(block), step))
     if not sample:
         return GZIP_LEVEL
-    return 0 if len(zlib.compress(sample, GZIP_LEVEL)) > STORE_ABOVE * len(sample) else GZIP_LEVEL
+    shrunk = len(deflate.compress(sample, GZIP_LEVEL))
+    return 0 if shrunk > STORE_ABOVE * len(sample) else GZIP_LEVEL
 
 
 def gzip_member(block: bytes) -> list[bytes]:
-    """One block as a whole gzip member (header, deflate stream, CRC trailer), in pieces."""
-    compressor = zlib.compressobj(block_level(block), zlib.DEFLATED, GZIP_WBITS)
+    """One block as a whole gzip member (header, deflate stream, CRC trailer), in pieces:
+    stored by zlib (level 0 is "stored" only in zlib; igzip's level 0 still deflates),
+    deflated by `deflate` (igzip or zlib) at `GZIP_LEVEL`."""
+    level = block_level(block)
+    module: Any = deflate if level else zlib
+    compressor = module.compressobj(level, zlib.DEFLATED, GZIP_WBITS)
     return [compressor.compress(block), compressor.flush()]
 
 
@@ -161,8 +176,9 @@ class MultipartUpload:
     ) -> None:
         self.s3, self.bucket, self.key = s3, bucket, key
         created = s3.create_multipart_upload(
-            Bucket=bucket, Key=key, ContentType=CONTENT_TYPE, Metadata=metadata
-        )
+            Bucket=bucket, Key=key, ContentType=CONTENT_TYPE, Metadata=metadata,
+            ChecksumAlgorithm=PART_CHECKSUM,
+        )  # fmt: skip
         self.upload_id: str = created["UploadId"]
         self._slots = threading.BoundedSemaphore(in_flight)
         self._pool = ThreadPoolExecutor(max_workers=in_flight, thread_name_prefix="s3-part")
@@ -172,9 +188,11 @@ class MultipartUpload:
         try:
             answer = self.s3.upload_part(
                 Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
-                PartNumber=number, Body=body,
+                PartNumber=number, Body=body, ChecksumAlgorithm=PART_CHECKSUM,
             )  # fmt: skip
-            return {"PartNumber": number, "ETag": answer["ETag"]}
+            part = {"PartNumber": number, "ETag": answer["ETag"]}
+            checksum = answer.get(f"Checksum{PART_CHECKSUM}")
+            return {**part, f"Checksum{PART_CHECKSUM}": checksum} if checksum else part
         finally:
             self._slots.release()
 

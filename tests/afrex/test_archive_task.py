@@ -209,7 +209,7 @@ def test_any_state_survives_the_round_trip(
 
 
 def test_the_entry_point_needs_only_boto3_and_pydantic() -> None:
-    """The ops image (platform/ops-image/Dockerfile) installs boto3 and pydantic only."""
+    """The ops image (platform/ops-image/Dockerfile) installs boto3, pydantic and isal only."""
     code = "import afrex.archive_task, afrex.backups.store, afrex.backups.agentstate"
     assert heavy_imports(code) <= {"boto3", "botocore"}
     probe = subprocess.run(
