@@ -9,6 +9,7 @@ import io
 import os
 import random
 import tarfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from afrex import archive
 from afrex.archive import (
     GZIP_LEVEL,
     ArchiveResult,
@@ -176,7 +178,13 @@ def test_gzip_parts_are_one_gzip_file_of_the_input(
     assert gzip.decompress(b"".join(parts)) == b"".join(chunks)
 
 
-def test_random_blocks_are_stored_and_text_deflated() -> None:
+@pytest.mark.parametrize("module", ["installed", "zlib"])
+def test_random_blocks_are_stored_and_text_deflated(
+    module: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With igzip (`isal`) and with the zlib fallback alike: standard gzip members."""
+    if module == "zlib":
+        monkeypatch.setattr(archive, "deflate", zlib)
     noise, text = random.Random(3).randbytes(MiB), b'{"said": "hello"}\n' * 60000
     assert block_level(noise) == 0 and block_level(text) == GZIP_LEVEL
     assert len(b"".join(gzip_member(text))) < len(text) // 10
