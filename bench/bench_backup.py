@@ -26,6 +26,7 @@ Aim: backup >= 0.8x the plain upload, peak < 150 MB.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -44,7 +45,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from afrex.archive import GZIP_LEVEL, deflate  # noqa: E402
+from afrex import archive  # noqa: E402
+from afrex.archive import GZIP_LEVEL  # noqa: E402
 from tests.afrex.backups.deployed import DeployedFleet, build_image  # noqa: E402
 from tests.engine import CONTAINERS_CONF, Engine  # noqa: E402
 from tests.services import start_moto  # noqa: E402
@@ -158,13 +160,14 @@ def gzip_levels(samples: dict[str, bytes]) -> list[tuple[str, str, float, float]
     afrex uses (igzip where `isal` is installed) on a sample of each kind of state."""
     results = []
     compressors: list[tuple[str, Callable[[bytes], bytes]]] = [
-        (f"zlib level {level}", lambda data, level=level: zlib.compress(data, level))
+        (f"zlib level {level}", functools.partial(zlib.compress, level=level))
         for level in (0, 1, 3, 6)
     ]
+    module = archive.deflate.__name__.split(".")[-1]
     compressors.append(
         (
-            f"afrex ({deflate.__name__.split('.')[-1]}) level {GZIP_LEVEL}",
-            lambda data: deflate.compress(data, GZIP_LEVEL),
+            f"afrex ({module}) level {GZIP_LEVEL}",
+            functools.partial(archive.deflate.compress, level=GZIP_LEVEL),
         )
     )
     for kind, data in samples.items():
