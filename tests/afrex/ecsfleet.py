@@ -25,6 +25,7 @@ relies on):
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -82,6 +83,31 @@ def make_platform() -> EcsPlatform:
     return EcsPlatform(str(cluster), subnets, groups, str(file_system["FileSystemId"]))
 
 
+@pytest.fixture
+def platform(on_moto: DeployedFleet) -> EcsPlatform:
+    """The platform stack's outputs, once the fleet is on moto (`on_moto`)."""
+    return make_platform()
+
+
+Calls = list[tuple[str, dict[str, Any]]]
+
+
+@pytest.fixture
+def ecs_calls() -> Iterator[Calls]:
+    """Every ECS request the code makes, as sent (a botocore hook on boto3's session)."""
+    seen: Calls = []
+
+    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+        seen.append((model.name, copy.deepcopy(params)))
+
+    events = boto3._get_default_session().events
+    events.register("provide-client-params.ecs", record, unique_id="afrex-test-ecs-calls")
+    try:
+        yield seen
+    finally:
+        events.unregister("provide-client-params.ecs", unique_id="afrex-test-ecs-calls")
+
+
 def write_ecs_stack(fleet: DeployedFleet, tenant_id: str, **tenant: Any) -> Path:
     fleet.add_stack(tenant_id, **tenant)
     path = fleet.root / "stacks" / f"Pulumi.{tenant_id}.yaml"
@@ -92,22 +118,26 @@ def write_ecs_stack(fleet: DeployedFleet, tenant_id: str, **tenant: Any) -> Path
     return path
 
 
-def _register(task: PlannedResource, file_system: str, access_point: str) -> str:
-    inputs = dict(unwrap_secrets(task.inputs))
-    volumes = json.loads(json.dumps(inputs["volumes"]))
-    efs = volumes[0]["efsVolumeConfiguration"]
-    efs["fileSystemId"] = file_system
-    efs["authorizationConfig"]["accessPointId"] = access_point
-    registered = clients.ecs().register_task_definition(
-        family=inputs["family"],
-        containerDefinitions=json.loads(inputs["containerDefinitions"]),
-        cpu=inputs["cpu"],
-        memory=inputs["memory"],
-        networkMode=inputs["networkMode"],
-        requiresCompatibilities=inputs["requiresCompatibilities"],
-        executionRoleArn=inputs["executionRoleArn"],
-        taskRoleArn=inputs["taskRoleArn"],
+def register_task(ecs: Any, task: dict[str, Any], file_system: str, access_point: str) -> str:
+    """Register a planned task definition (its inputs, secrets unwrapped) in moto's ECS,
+    its EFS volume pointed at `file_system` and `access_point` (the plan's ids are
+    placeholders); its ARN."""
+    volumes = json.loads(json.dumps(task["volumes"]))
+    efs_volume = volumes[0]["efsVolumeConfiguration"]
+    efs_volume["fileSystemId"] = file_system
+    efs_volume["authorizationConfig"]["accessPointId"] = access_point
+    registered = ecs.register_task_definition(
+        family=task["family"],
+        containerDefinitions=json.loads(task["containerDefinitions"]),
+        cpu=task["cpu"],
+        memory=task["memory"],
+        networkMode=task["networkMode"],
+        requiresCompatibilities=task["requiresCompatibilities"],
+        runtimePlatform=task["runtimePlatform"],
+        executionRoleArn=task["executionRoleArn"],
+        taskRoleArn=task["taskRoleArn"],
         volumes=volumes,
+        tags=[{"key": k, "value": v} for k, v in task["tags"].items()],
     )
     return str(registered["taskDefinition"]["taskDefinitionArn"])
 
@@ -131,7 +161,8 @@ def _deploy_agent(platform: EcsPlatform, agent: dict[str, Any], task: PlannedRes
         RootDirectory={"Path": agent["stateRoot"]},
     )
     ecs = clients.ecs()
-    task_arn = _register(task, platform.file_system, str(point["AccessPointId"]))
+    inputs = dict(unwrap_secrets(task.inputs))
+    task_arn = register_task(ecs, inputs, platform.file_system, str(point["AccessPointId"]))
     service = ecs.create_service(
         cluster=platform.cluster,
         serviceName=agent["serviceName"],

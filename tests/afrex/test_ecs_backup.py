@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import copy
 import tarfile
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from typer.testing import CliRunner
 
@@ -44,41 +42,21 @@ from afrex.errors import BadInput, OperationFailed
 from afrex.events import open_event_log
 from tests.afrex.backups.deployed import DeployedFleet, on_moto
 from tests.afrex.ecsfleet import (
+    Calls,
     EcsPlatform,
     OneOffSimulator,
     deploy_ecs,
-    make_platform,
+    ecs_calls,
+    platform,
     run_service_task,
     simulate_one_offs,
 )
 from tests.statefixture import write_checkpoint
 
-__all__ = ["on_moto"]
+__all__ = ["ecs_calls", "on_moto", "platform"]
 TENANT = "cust-ecs-backup-1767225600"
 STATE = load_catalog().gateway.state_path
-Calls = list[tuple[str, dict[str, Any]]]
 runner = CliRunner()
-
-
-@pytest.fixture
-def platform(on_moto: DeployedFleet) -> EcsPlatform:
-    return make_platform()
-
-
-@pytest.fixture
-def ecs_calls() -> Iterator[Calls]:
-    """Every ECS request the code makes, as sent (a botocore hook on boto3's session)."""
-    seen: Calls = []
-
-    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
-        seen.append((model.name, copy.deepcopy(params)))
-
-    events = boto3._get_default_session().events
-    events.register("provide-client-params.ecs", record, unique_id="afrex-test-backup-calls")
-    try:
-        yield seen
-    finally:
-        events.unregister("provide-client-params.ecs", unique_id="afrex-test-backup-calls")
 
 
 @pytest.fixture

@@ -6,13 +6,10 @@ the health mapping is also checked on DescribeTasks items as ECS documents them)
 
 from __future__ import annotations
 
-import copy
 import math
 import threading
-from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from afrex import clients, ecsstate
@@ -21,39 +18,19 @@ from afrex.deployed import read_fleet
 from afrex.ecsstate import EcsTask, pick_task, read_ecs, task_of
 from tests.afrex.backups.deployed import DeployedFleet, on_moto
 from tests.afrex.ecsfleet import (
+    Calls,
     EcsPlatform,
     deploy_ecs,
-    make_platform,
+    ecs_calls,
     pinned_tasks,
+    platform,
     run_service_task,
 )
 from tests.services import free_port
 
-__all__ = ["on_moto"]
+__all__ = ["ecs_calls", "on_moto", "platform"]
 GROWTH = "cust-ecs-growth-1767225600"
 BIG = "cust-ecs-big-1767225600"
-Calls = list[tuple[str, dict[str, Any]]]
-
-
-@pytest.fixture
-def platform(on_moto: DeployedFleet) -> EcsPlatform:
-    return make_platform()
-
-
-@pytest.fixture
-def ecs_calls() -> Iterator[Calls]:
-    """Every ECS request the code makes, as sent (a botocore hook on boto3's session)."""
-    seen: Calls = []
-
-    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
-        seen.append((model.name, copy.deepcopy(params)))
-
-    events = boto3._get_default_session().events
-    events.register("provide-client-params.ecs", record, unique_id="afrex-test-ecs-calls")
-    try:
-        yield seen
-    finally:
-        events.unregister("provide-client-params.ecs", unique_id="afrex-test-ecs-calls")
 
 
 def test_running_stopped_and_missing_agents_as_the_fleet_reads_them(

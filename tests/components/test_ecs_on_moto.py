@@ -11,7 +11,6 @@ mount and the secret's injection are not exercised.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import boto3
@@ -21,6 +20,7 @@ from afrex import clients
 from afrex.offline.runtime import PlannedResource, PlannedStack
 from afrex.secretvalues import unwrap_secrets
 from afrex.stackfiles import Project
+from tests.afrex.ecsfleet import register_task
 from tests.components.ecs_stacks import of_type, run_ecs
 
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
@@ -54,27 +54,6 @@ def _access_point(efs: Any, file_system: str, point: dict[str, Any]) -> str:
         Tags=[{"Key": k, "Value": v} for k, v in point["tags"].items()],
     )
     return str(made["AccessPointId"])
-
-
-def _register(ecs: Any, task: dict[str, Any], file_system: str, access_point: str) -> str:
-    volumes = json.loads(json.dumps(task["volumes"]))
-    efs_volume = volumes[0]["efsVolumeConfiguration"]
-    efs_volume["fileSystemId"] = file_system
-    efs_volume["authorizationConfig"]["accessPointId"] = access_point
-    registered = ecs.register_task_definition(
-        family=task["family"],
-        containerDefinitions=json.loads(task["containerDefinitions"]),
-        cpu=task["cpu"],
-        memory=task["memory"],
-        networkMode=task["networkMode"],
-        requiresCompatibilities=task["requiresCompatibilities"],
-        runtimePlatform=task["runtimePlatform"],
-        executionRoleArn=task["executionRoleArn"],
-        taskRoleArn=task["taskRoleArn"],
-        volumes=volumes,
-        tags=[{"key": k, "value": v} for k, v in task["tags"].items()],
-    )
-    return str(registered["taskDefinition"]["taskDefinitionArn"])
 
 
 def _network(ec2: Any) -> dict[str, list[str]]:
@@ -138,7 +117,7 @@ def test_the_registrations_are_what_ecs_and_efs_accept_and_read_back(
     services = {plain(s)["tags"]["afrex:agent"]: plain(s) for s in of_type(growth, SERVICE)}
     made = {agent: _access_point(efs, fs_id, point) for agent, point in points.items()}
     for agent, task in tasks.items():
-        task_arn = _register(ecs, task, fs_id, made[agent])
+        task_arn = register_task(ecs, task, fs_id, made[agent])
         _create_service(ecs, cluster, services[agent], task_arn, ids)
 
     names = [a["serviceName"] for a in growth.outputs["agents"]]  # what the CLI reads
