@@ -5,28 +5,13 @@ from __future__ import annotations
 import pytest
 
 from afrex.alarms import alarm_states, owner, shared_prefix
-from afrex.clients import cloudwatch
 from afrex.errors import OperationFailed
+from tests.afrex.fleetview.livefleet import alarm
 from tests.services import free_port
 
 ACME = "cust-acme-1767225600"
 NESTED = "cust-acme-1767225600-b-1767225601"  # a valid id that starts with ACME's
 OTHER = "cust-other-1767225600"
-
-
-def put_alarm(name: str, state: str = "OK") -> None:
-    client = cloudwatch()
-    client.put_metric_alarm(
-        AlarmName=name,
-        MetricName="Up",
-        Namespace="AfrexAI/Agents",
-        Statistic="Average",
-        Period=300,
-        EvaluationPeriods=1,
-        Threshold=0.99,
-        ComparisonOperator="LessThanThreshold",
-    )
-    client.set_alarm_state(AlarmName=name, StateValue=state, StateReason="test")  # type: ignore[arg-type]
 
 
 def test_owner_is_the_longest_known_id_an_alarm_name_starts_with() -> None:
@@ -44,10 +29,10 @@ def test_the_shared_prefix_narrows_to_one_tenant() -> None:
 
 def test_states_by_tenant_with_the_pages_marked(aws_endpoint: str) -> None:
     for index in range(120):  # more than a page of alarms
-        put_alarm(f"afrex-{ACME}-agent{index:03d}-page-fast-long")
-    put_alarm(f"afrex-{ACME}-agent000-page-fast", "ALARM")
-    put_alarm(f"afrex-{NESTED}-agent-page-fast", "ALARM")
-    put_alarm("afrex-cust-stranger-1767225600-x-page-fast", "ALARM")
+        alarm(f"afrex-{ACME}-agent{index:03d}-page-fast-long", "OK")
+    alarm(f"afrex-{ACME}-agent000-page-fast", "ALARM")
+    alarm(f"afrex-{NESTED}-agent-page-fast", "ALARM")
+    alarm("afrex-cust-stranger-1767225600-x-page-fast", "ALARM")
     paging = {ACME: [f"afrex-{ACME}-agent000-page-fast"]}
     states = alarm_states([ACME, NESTED], paging)
     assert len(states.of(ACME) or []) == 121
