@@ -31,7 +31,6 @@ import io
 import json
 import os
 import random
-import signal
 import subprocess
 import sys
 import tarfile
@@ -48,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 from afrex import archive  # noqa: E402
 from afrex.archive import GZIP_LEVEL  # noqa: E402
 from tests.afrex.backups.deployed import DeployedFleet, build_image  # noqa: E402
-from tests.engine import CONTAINERS_CONF, Engine  # noqa: E402
+from tests.engine import start_service, stop_service  # noqa: E402
 from tests.services import start_moto  # noqa: E402
 
 MB = 1000 * 1000
@@ -179,27 +178,6 @@ def gzip_levels(samples: dict[str, bytes]) -> list[tuple[str, str, float, float]
     return results
 
 
-def start_podman(folder: Path) -> tuple[subprocess.Popen[bytes], Engine]:
-    import docker
-
-    conf = folder / "containers.conf"
-    conf.write_text(CONTAINERS_CONF)
-    env = {**os.environ, "CONTAINERS_CONF": str(conf)}
-    socket = folder / "podman.sock"
-    service = subprocess.Popen(
-        ["podman", "system", "service", "--time=0", f"unix://{socket}"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while not socket.exists():
-        if service.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit("podman system service did not open its socket")
-        time.sleep(0.1)
-    return service, Engine(docker.DockerClient(base_url=f"unix://{socket}", timeout=120), env)
-
-
 def deploy(folder: Path, total: int, mix: str, fleet: DeployedFleet, endpoint: str) -> str:
     """The tenant deployed, its agent holding the state; returns its bucket. The same
     bytes are left in `folder/state.tar` for the plain upload."""
@@ -248,7 +226,7 @@ def main() -> None:
         (folder / "project" / "stacks").mkdir(parents=True)
         (folder / "project" / "Pulumi.yaml").write_text("name: afrex\nstackConfigDir: stacks\n")
         server = start_moto()
-        service, engine = start_podman(folder)
+        service, engine = start_service(folder, timeout=120)
         fleet = DeployedFleet(folder / "project", engine, f"unix://{folder / 'podman.sock'}")
         try:
             bucket = deploy(folder, total, mix, fleet, server.endpoint)
@@ -256,8 +234,7 @@ def main() -> None:
         finally:
             fleet.clean()
             engine.client.close()
-            os.kill(service.pid, signal.SIGTERM)
-            service.wait(timeout=30)
+            stop_service(service)
             server.stop()
     report(total, mix, plains, backups, levels)
 

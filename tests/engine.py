@@ -65,14 +65,11 @@ def _image_tar(folder: Path) -> Path:
     return tar_path
 
 
-@pytest.fixture(scope="session")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
-    reason = _missing()
-    if reason:
-        pytest.skip(reason)
+def start_service(folder: Path, timeout: float) -> tuple[subprocess.Popen[bytes], Engine]:
+    """A private `podman system service` on `folder/podman.sock` (its own
+    containers.conf), and an Engine whose Docker client waits at most `timeout` s."""
     import docker
 
-    folder = tmp_path_factory.mktemp("podman")
     conf = folder / "containers.conf"
     conf.write_text(CONTAINERS_CONF)
     env = {**os.environ, "CONTAINERS_CONF": str(conf)}
@@ -83,13 +80,37 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    deadline = time.monotonic() + 30
+    while not socket.exists():
+        if service.poll() is not None or time.monotonic() > deadline:
+            stop_service(service)
+            raise RuntimeError("podman system service did not open its socket")
+        time.sleep(0.1)
+    return service, Engine(docker.DockerClient(base_url=f"unix://{socket}", timeout=timeout), env)
+
+
+def stop_service(service: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, then SIGKILL after 10 s."""
+    if service.poll() is None:
+        os.kill(service.pid, signal.SIGTERM)
     try:
-        deadline = time.monotonic() + 30
-        while not socket.exists():
-            if service.poll() is not None or time.monotonic() > deadline:
-                pytest.fail("podman system service did not open its socket")
-            time.sleep(0.1)
-        running = Engine(docker.DockerClient(base_url=f"unix://{socket}", timeout=60), env)
+        service.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        service.kill()
+        service.wait()
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    reason = _missing()
+    if reason:
+        pytest.skip(reason)
+    folder = tmp_path_factory.mktemp("podman")
+    try:
+        service, running = start_service(folder, timeout=60)
+    except RuntimeError as error:
+        pytest.fail(str(error))
+    try:
         imported = running.podman("import", "-q", str(_image_tar(folder)), TEST_IMAGE)
         assert imported.returncode == 0, imported.stderr
         yield running
@@ -99,9 +120,4 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
             network.remove()
         running.client.close()
     finally:
-        os.kill(service.pid, signal.SIGTERM)
-        try:
-            service.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            service.kill()
-            service.wait()
+        stop_service(service)
