@@ -40,6 +40,18 @@ def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Fleet:
     return Fleet(tmp_path)
 
 
+PASSPHRASE = "afrex-test-passphrase"
+
+
+def ready_to_onboard(fleet: Fleet, monkeypatch: pytest.MonkeyPatch) -> Fleet:
+    """`fleet`, set for `afrex tenant new`: a stack passphrase, and the event log, the
+    outbox, the sender and the state backend at their defaults (inside the project)."""
+    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", PASSPHRASE)
+    for name in ("AFREX_EVENTS", "AFREX_OUTBOX", "AFREX_MAIL_FROM", "PULUMI_BACKEND_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return fleet
+
+
 def acme(fleet: Fleet) -> Path:
     """Acme: starter from 2026-01-01, growth with priority support from 2026-03-15 10:30."""
     return fleet.add(

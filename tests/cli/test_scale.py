@@ -24,7 +24,7 @@ from afrex.scaling import scale_up
 from afrex.stackfiles import find_project
 from afrex.tenants import load_tenant
 from tests.afrex.backups.deployed import DeployedFleet, agent_image, deployed
-from tests.billing.fleet import Fleet
+from tests.billing.fleet import Fleet, ready_to_onboard
 from tests.engine import engine
 from tests.helpers import cli_heavy_imports
 from tests.services import free_port
@@ -48,9 +48,7 @@ def snapshot(root: Path) -> dict[str, bytes]:
 @pytest.fixture
 def onboarded(fleet: Fleet, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A growth tenant made by `afrex tenant new` a moment ago."""
-    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "afrex-test")
-    for name in ("AFREX_EVENTS", "AFREX_OUTBOX", "PULUMI_BACKEND_URL"):
-        monkeypatch.delenv(name, raising=False)
+    ready_to_onboard(fleet, monkeypatch)
     args = ["tenant", "new", "--name", "Grow Fast", "--email", "ceo@grow.example", "--tier"]
     result = runner.invoke(app, [*args, "growth", "--vertical", "finance", "--format", "json"])
     assert result.exit_code == 0, result.output

@@ -24,20 +24,16 @@ from afrex.passphrase import PassphraseCrypter
 from afrex.spec import TOKEN_KEY
 from afrex.stackfiles import read_stack
 from afrex.tenants import load_tenant
-from tests.billing.fleet import Fleet
+from tests.billing.fleet import PASSPHRASE, Fleet, ready_to_onboard
 from tests.helpers import ROOT, cli_heavy_imports
 
 runner = CliRunner()
-PASSPHRASE = "afrex-test-passphrase"
 NEW = ["tenant", "new", "--name", "Acme Legal", "--email", "CEO@acme.example", "--tier"]
 
 
 @pytest.fixture
 def project(fleet: Fleet, monkeypatch: pytest.MonkeyPatch) -> Fleet:
-    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", PASSPHRASE)
-    for name in ("AFREX_EVENTS", "AFREX_OUTBOX", "AFREX_MAIL_FROM", "PULUMI_BACKEND_URL"):
-        monkeypatch.delenv(name, raising=False)
-    return fleet
+    return ready_to_onboard(fleet, monkeypatch)
 
 
 def only_error(result: object) -> str:

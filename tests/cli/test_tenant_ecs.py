@@ -16,19 +16,15 @@ from afrex.cli.main import app
 from afrex.events import open_event_log
 from afrex.spec import PLATFORM_STACK_KEY
 from afrex.tenants import load_tenant
-from tests.billing.fleet import Fleet
+from tests.billing.fleet import Fleet, ready_to_onboard
 
 runner = CliRunner()
-PASSPHRASE = "afrex-test-passphrase"
 NEW = ["tenant", "new", "--name", "Acme Legal", "--email", "ceo@acme.example", "--tier"]
 
 
 @pytest.fixture
 def project(fleet: Fleet, monkeypatch: pytest.MonkeyPatch) -> Fleet:
-    monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", PASSPHRASE)
-    for name in ("AFREX_EVENTS", "AFREX_OUTBOX", "AFREX_MAIL_FROM", "PULUMI_BACKEND_URL"):
-        monkeypatch.delenv(name, raising=False)
-    return fleet
+    return ready_to_onboard(fleet, monkeypatch)
 
 
 def written(fleet: Fleet) -> dict[str, Any]:
