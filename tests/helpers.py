@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from afrex.spec import TENANT_KEY, TOKEN_KEY
@@ -84,3 +87,48 @@ def heavy_imports(code: str) -> set[str]:
 def cli_heavy_imports(args: list[str], pre: str = "") -> set[str]:
     """`heavy_imports` of running `afrex <args>` (after `pre`)."""
     return heavy_imports(pre + CLI_PROBE.format(args=args))
+
+
+# The tests that run the real `pulumi` CLI (skipped where it is not on PATH).
+DOCKER_SOCKET = os.environ.get("AFREX_E2E_DOCKER_HOST", "unix:///run/podman/podman.sock")
+
+
+def skip_without_docker_socket() -> None:
+    if DOCKER_SOCKET.startswith("unix://") and not Path(DOCKER_SOCKET[7:]).exists():
+        pytest.skip(f"no container engine socket at {DOCKER_SOCKET}")
+
+
+def pulumi_project_here(source: Path, folder: Path) -> None:
+    """`source`'s Pulumi.yaml written into `folder`, its python runtime pointed at this
+    interpreter's virtualenv (the CLI runs the program with it)."""
+    project = yaml.safe_load(source.read_text())
+    project["runtime"]["options"]["virtualenv"] = str(Path(sys.prefix))
+    (folder / "Pulumi.yaml").write_text(yaml.safe_dump(project))
+
+
+def tenant_project_here(folder: Path) -> None:
+    """This project's Pulumi.yaml (on this virtualenv) and __main__.py in `folder`."""
+    pulumi_project_here(ROOT / "Pulumi.yaml", folder)
+    shutil.copy(ROOT / "__main__.py", folder / "__main__.py")
+
+
+def run_pulumi(
+    folder: Path, state: Path, passphrase: str, *args: str
+) -> subprocess.CompletedProcess[str]:
+    """`pulumi <args> --non-interactive` in `folder`, with a `file://` backend in `state`."""
+    state.mkdir(exist_ok=True)
+    env = {
+        **os.environ,
+        "PULUMI_BACKEND_URL": f"file://{state}",
+        "PULUMI_CONFIG_PASSPHRASE": passphrase,
+        "PULUMI_SKIP_UPDATE_CHECK": "true",
+    }
+    return subprocess.run(
+        ["pulumi", *args, "--non-interactive"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )

@@ -9,25 +9,26 @@ tests/e2e/test_pulumi_up.py.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from typer.testing import CliRunner
 
 from afrex.cli.main import app
 from afrex.stackwriter import local_profile, render_stack_file
 from afrex.up import INSTALL_HINT
 from tests.billing.fleet import Fleet
-from tests.helpers import ROOT, write_stack
+from tests.helpers import (
+    DOCKER_SOCKET,
+    skip_without_docker_socket,
+    tenant_project_here,
+    write_stack,
+)
 from tests.services import MotoServer
 
 runner = CliRunner()
 TENANT = "cust-up-check-1767225600"
-DOCKER_SOCKET = os.environ.get("AFREX_E2E_DOCKER_HOST", "unix:///run/podman/podman.sock")
 
 
 def test_without_the_pulumi_cli_it_says_what_to_install(
@@ -60,12 +61,8 @@ def test_bad_input_is_one_line(fleet: Fleet, args: list[str], message: str) -> N
 def test_up_deploys_two_stacks_in_parallel_with_the_policy_pack(
     tmp_path: Path, moto_server: MotoServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if DOCKER_SOCKET.startswith("unix://") and not Path(DOCKER_SOCKET[7:]).exists():
-        pytest.skip(f"no container engine socket at {DOCKER_SOCKET}")
-    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
-    project["runtime"]["options"]["virtualenv"] = str(Path(sys.prefix))
-    (tmp_path / "Pulumi.yaml").write_text(yaml.safe_dump(project))
-    shutil.copy(ROOT / "__main__.py", tmp_path / "__main__.py")
+    skip_without_docker_socket()
+    tenant_project_here(tmp_path)
     (tmp_path / "stacks").mkdir()
     tenants = [TENANT, "cust-up-second-1767225600"]
     for tenant_id, company in zip(tenants, ("Up Check", "Up Second"), strict=True):

@@ -9,16 +9,13 @@ backend in tmp and the local stack pointed at a moto server started here.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
-from tests.helpers import ROOT
+from tests.helpers import ROOT, pulumi_project_here, run_pulumi
 from tests.services import MotoServer
 
 pytestmark = [
@@ -32,32 +29,14 @@ PASSPHRASE = "afrex-local-dev"  # the local stack's (platform/stacks/Pulumi.loca
 def platform(tmp_path: Path, moto_server: MotoServer) -> Path:
     folder = tmp_path / "platform"
     shutil.copytree(ROOT / "platform", folder)
-    project = yaml.safe_load((folder / "Pulumi.yaml").read_text())
-    project["runtime"]["options"]["virtualenv"] = str(Path(sys.prefix))
-    (folder / "Pulumi.yaml").write_text(yaml.safe_dump(project))
+    pulumi_project_here(folder / "Pulumi.yaml", folder)
     stack = folder / "stacks" / "Pulumi.local.yaml"
     stack.write_text(stack.read_text().replace("http://127.0.0.1:5000", moto_server.endpoint))
     return folder
 
 
 def _pulumi(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    state = folder.parent / "state"
-    state.mkdir(exist_ok=True)
-    env = {
-        **os.environ,
-        "PULUMI_BACKEND_URL": f"file://{state}",
-        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-    }
-    return subprocess.run(
-        ["pulumi", *args, "--non-interactive"],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    return run_pulumi(folder, folder.parent / "state", PASSPHRASE, *args)
 
 
 def test_the_platform_previews_with_the_policy_pack(platform: Path) -> None:

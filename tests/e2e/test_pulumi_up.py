@@ -10,17 +10,19 @@ file pointing pulumi-aws at a moto server started here.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from afrex.stackwriter import local_profile, render_stack_file
-from tests.helpers import ROOT
+from tests.helpers import (
+    DOCKER_SOCKET,
+    run_pulumi,
+    skip_without_docker_socket,
+    tenant_project_here,
+)
 from tests.services import MotoServer
 
 pytestmark = [
@@ -30,17 +32,12 @@ pytestmark = [
 
 STACK = "cust-e2e-check-1767225600"
 PASSPHRASE = "afrex-e2e"
-DOCKER_SOCKET = os.environ.get("AFREX_E2E_DOCKER_HOST", "unix:///run/podman/podman.sock")
 
 
 @pytest.fixture
 def workdir(tmp_path: Path, moto_server: MotoServer) -> Path:
-    if DOCKER_SOCKET.startswith("unix://") and not Path(DOCKER_SOCKET[7:]).exists():
-        pytest.skip(f"no container engine socket at {DOCKER_SOCKET}")
-    project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
-    project["runtime"]["options"]["virtualenv"] = str(Path(sys.prefix))
-    (tmp_path / "Pulumi.yaml").write_text(yaml.safe_dump(project))
-    shutil.copy(ROOT / "__main__.py", tmp_path / "__main__.py")
+    skip_without_docker_socket()
+    tenant_project_here(tmp_path)
     stacks = tmp_path / "stacks"
     stacks.mkdir()
     tenant = {
@@ -60,22 +57,7 @@ def workdir(tmp_path: Path, moto_server: MotoServer) -> Path:
 
 
 def _pulumi(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PULUMI_BACKEND_URL": f"file://{workdir / 'state'}",
-        "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-    }
-    (workdir / "state").mkdir(exist_ok=True)
-    return subprocess.run(
-        ["pulumi", *args, "--non-interactive"],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
+    return run_pulumi(workdir, workdir / "state", PASSPHRASE, *args)
 
 
 def test_preview_then_up_creates_the_tenant(workdir: Path) -> None:
