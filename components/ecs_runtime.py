@@ -173,24 +173,22 @@ class EcsAgentRuntime(pulumi.ComponentResource):
             ),
             opts=child,
         )
+        # What the task and restore roles reach: the bucket, the file system, the points.
+        scope = pulumi.Output.all(
+            args.bucket_arn,
+            platform.require_output("fileSystemArn"),
+            *[point.arn for point in access_points.values()],
+        )
         aws.iam.RolePolicy(
             f"{name}-task-policy",
             role=roles["task"].id,
-            policy=pulumi.Output.all(
-                args.bucket_arn,
-                platform.require_output("fileSystemArn"),
-                *[point.arn for point in access_points.values()],
-            ).apply(lambda arns: task_policy(arns[0], arns[1], arns[2:])),
+            policy=scope.apply(lambda arns: task_policy(arns[0], arns[1], arns[2:])),
             opts=child,
         )
         aws.iam.RolePolicy(
             f"{name}-restore-policy",
             role=roles["restore"].id,
-            policy=pulumi.Output.all(
-                args.bucket_arn,
-                platform.require_output("fileSystemArn"),
-                *[point.arn for point in access_points.values()],
-            ).apply(lambda arns: restore_policy(arns[0], arns[1], arns[2:])),
+            policy=scope.apply(lambda arns: restore_policy(arns[0], arns[1], arns[2:])),
             opts=child,
         )
         return _TenantParts(
