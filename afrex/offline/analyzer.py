@@ -23,13 +23,13 @@ from types import TracebackType
 from typing import IO, Any
 
 import grpc
-import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from afrex.errors import OperationFailed
 from afrex.offline.runtime import PlannedResource
 from afrex.procs import child_setup
+from afrex.yamlsafe import load_yaml_mapping
 
 PACK_FOLDER = "policies"
 START_TIMEOUT_SECONDS = 30.0
@@ -241,7 +241,7 @@ class PolicyPackProcess:
         manifest = self.pack_dir / "PulumiPolicy.yaml"
         version = info.version
         if manifest.is_file():  # the engine prefers the manifest's version, so do we
-            data = yaml.safe_load(manifest.read_text(encoding="utf-8")) or {}
+            data = load_yaml_mapping(manifest)  # the one YAML reader (afrex/yamlsafe.py)
             version = str(data.get("version") or version)
         return PackInfo(info.name, version, sorted(p.name for p in info.policies))
 
